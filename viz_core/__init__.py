@@ -1,0 +1,44 @@
+"""convlens' library: open up any image model and show what it has learned.
+
+Nothing heavy is imported here; torch and timm load on first use of an engine.
+"""
+from __future__ import annotations
+
+from .errors import (
+    ConvlensError,
+    DatasetError,
+    ImageError,
+    LayerError,
+    ModelNotFoundError,
+    ModelTooLargeError,
+    TargetError,
+    WeightsError,
+)
+from .hub import DEFAULT_MODEL, LoadedModel, Prediction, available_models, load_model
+from .images import load_image, sample_image, sample_names
+from .results import Cancelled, StepInfo
+from .targets import class_logit, class_prob, unit
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "Cancelled",
+    "ConvlensError",
+    "DatasetError",
+    "ImageError",
+    "LayerError",
+    "LoadedModel",
+    "ModelNotFoundError",
+    "ModelTooLargeError",
+    "Prediction",
+    "StepInfo",
+    "TargetError",
+    "WeightsError",
+    "available_models",
+    "class_logit",
+    "class_prob",
+    "load_image",
+    "load_model",
+    "sample_image",
+    "sample_names",
+    "unit",
+]
