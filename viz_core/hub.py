@@ -105,6 +105,12 @@ def estimate_parameters(name: str, **kwargs: Any) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+def _has_patch_embedding(name: str, kwargs: dict[str, Any]) -> bool:
+    """Transformers fix their token grid at build time, so another input size needs a rebuild."""
+    with torch.device("meta"):
+        return hasattr(_timm().create_model(name, pretrained=False, **kwargs), "patch_embed")
+
+
 def _disable_inplace(model: nn.Module) -> None:
     """In-place activations break hooks that read a layer's input after it ran; turn them off."""
     for module in model.modules():
@@ -325,12 +331,17 @@ def load_model(
     labels: str | Path | Sequence[str] | None = None,
     max_params: int | None = None,
     device: str = "cpu",
+    model_kwargs: dict[str, Any] | None = None,
+    input_size: tuple[int, int] | None = None,
 ) -> LoadedModel:
     """Build a model by timm name (or demo name) with weights from one of several sources.
 
     weights: "auto" (bundled where convlens ships them, else random with a warning), "bundled",
     "pretrained" (timm's hub; needs internet), "random", or a path to .safetensors / .pth.
+    `model_kwargs` go to timm.create_model; `input_size` (H, W) runs the model at another size
+    (ViTs are rebuilt for it), e.g. small and fast in tests.
     """
+    kwargs = dict(model_kwargs or {})
     name = name.strip()
     if name in DEMO_MODELS:
         module_name, function = DEMO_MODELS[name].split(":")
@@ -342,8 +353,10 @@ def load_model(
 
     timm = _timm()
     _check_name(name)
+    if input_size is not None and _has_patch_embedding(name, kwargs):
+        kwargs.setdefault("img_size", tuple(input_size))
     limit = DEFAULT_MAX_PARAMS if max_params is None else max_params
-    count = estimate_parameters(name)
+    count = estimate_parameters(name, **kwargs)
     if count > limit:
         raise ModelTooLargeError(
             f"{name} has {count / 1e6:.0f} M parameters; the limit is {limit / 1e6:.0f} M, to keep this machine responsive.",
@@ -363,33 +376,37 @@ def load_model(
                 "Download the weights on a connected machine and load the file (weights='/path/model.safetensors'), or use 'random'.",
             )
         try:
-            model = timm.create_model(name, pretrained=True)
+            model = timm.create_model(name, pretrained=True, **kwargs)
         except Exception as error:  # noqa: BLE001 - hub and network failures become one message
             raise WeightsError(f"Could not download pretrained weights for {name} ({str(error)[:200]}).", "Check the connection, or load a local file.") from error
         source = f"timm pretrained ({model.pretrained_cfg.get('tag') or 'default tag'})"
     elif weights_text == "random":
-        model = timm.create_model(name, pretrained=False)
+        model = timm.create_model(name, pretrained=False, **kwargs)
         source = "random initialisation"
         if not notes:
             notes.append("Random weights: the model has learned nothing, so its pictures show no learned features.")
     elif weights_text == "bundled":
         if name not in BUNDLED_WEIGHTS:
             raise WeightsError(f"convlens bundles no weights for {name}.", f"Bundled: {', '.join(BUNDLED_WEIGHTS)}; or use 'pretrained', 'random' or a file.")
-        model = timm.create_model(name, pretrained=False)
+        model = timm.create_model(name, pretrained=False, **kwargs)
         state, source = _bundled_state(name, model)
         _load_state(model, state, "the bundled file")
     else:
         path = Path(weights_text).expanduser()
         state = _read_checkpoint(path)
-        model = timm.create_model(name, pretrained=False)
+        model = timm.create_model(name, pretrained=False, **kwargs)
         outputs = _classifier_outputs(state, model)
         if outputs is not None and outputs != model.num_classes:
-            model = timm.create_model(name, pretrained=False, num_classes=outputs)
+            model = timm.create_model(name, pretrained=False, **{**kwargs, 'num_classes': outputs})
         _load_state(model, state, f"'{path.name}'")
         source = f"file {path.name}"
 
     model = _prepare(model).to(device)
     data_config = timm.data.resolve_model_data_config(model)
+    size = input_size or kwargs.get("img_size")  # the pretrained config still names the default size
+    if size is not None:
+        height, width = (size, size) if isinstance(size, int) else size
+        data_config["input_size"] = (data_config["input_size"][0], int(height), int(width))
     outputs = int(getattr(model, "num_classes", 0) or 0)
     class_names = _read_labels(labels, outputs)
     if class_names is None:

@@ -1,0 +1,59 @@
+"""Every Streamlit cache around viz_core, in one place.
+
+Why: models are shared resources (one object for all sessions; engines lock and scope their hooks),
+results are data (pickled copies, keyed by content digests, bounded). Pages call these functions
+and never torch directly.
+"""
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+import viz_core as vc
+from viz_core.images import image_digest
+
+UPLOAD_DIR = Path(tempfile.gettempdir()) / "convlens-uploads"
+
+
+@st.cache_resource(max_entries=3, show_spinner="Loading the model…")
+def model(name: str, weights: str) -> vc.LoadedModel:
+    """One shared model per (name, weights source); `weights` is a source name or a saved upload path."""
+    return vc.load_model(name, weights)
+
+
+@st.cache_data(show_spinner=False)
+def model_names() -> list[str]:
+    return vc.available_models()
+
+
+def save_upload(data: bytes, suffix: str) -> Path:
+    """Store uploaded bytes under a name made from their digest: the user's file name never becomes a path."""
+    suffix = suffix.lower() if suffix.lower() in (".safetensors", ".pth", ".pt", ".bin") else ".bin"
+    UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
+    path = UPLOAD_DIR / f"{hashlib.sha256(data).hexdigest()[:24]}{suffix}"
+    if not path.exists():
+        path.write_bytes(data)
+    return path
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def uploaded_image(digest: str, _data: bytes) -> "vc.images.Image.Image":
+    """A checked, RGB version of an upload (keyed by the bytes' digest)."""
+    return vc.load_image(_data)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def sample(name: str) -> "vc.images.Image.Image":
+    return vc.sample_image(name)
+
+
+def digest_of(picture: "vc.images.Image.Image") -> str:
+    return image_digest(picture)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def predictions(model_key: str, image_key: str, _m: vc.LoadedModel, _image: "vc.images.Image.Image", top_k: int = 5) -> list[vc.Prediction]:
+    return _m.predict(_image, top_k=top_k)

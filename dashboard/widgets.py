@@ -1,0 +1,182 @@
+"""Reusable controls and the glue every page shares: the current selection, errors, progress, downloads.
+
+Why here: pages stay short (controls -> one cached call -> figures), and every page reports
+errors, shows progress and offers downloads the same way.
+"""
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import logging
+import time
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+import viz_core as vc
+from viz_core.layers import LayerInfo
+from viz_core.results import OnStep, StepInfo
+
+log = logging.getLogger("convlens")
+SELECTION_KEY = "_convlens_selection"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the sidebar chose, shared by every page: the model, the input image and their cache keys."""
+
+    model: vc.LoadedModel
+    model_key: str  # "name|weights source" — identifies the model for result caches
+    image: Image.Image
+    image_key: str  # content digest of the image
+    image_name: str
+
+
+def current() -> Selection:
+    """The sidebar's selection (set by app.py before the page runs)."""
+    selection = st.session_state.get(SELECTION_KEY)
+    if selection is None:
+        st.error("No model is loaded yet.", icon=":material/error:")
+        st.stop()
+    return selection
+
+
+@contextmanager
+def guard(what: str = "") -> Iterator[None]:
+    """Show expected failures as `st.error` with what to do; unexpected ones as a short message.
+
+    Never a traceback in the page: the full one goes to the server log for us.
+    """
+    try:
+        yield
+    except vc.ConvlensError as error:
+        st.error(f"**{error.message}**" + (f"  \n{error.hint}" if error.hint else ""), icon=":material/error:")
+        st.stop()
+    except vc.Cancelled:
+        st.info("Stopped.", icon=":material/stop_circle:")
+        st.stop()
+    except MemoryError:
+        st.error("**Out of memory.** Try a smaller image size, batch or model.", icon=":material/memory:")
+        st.stop()
+    except Exception as error:  # noqa: BLE001 - the page must stay usable whatever happens
+        log.error("Unexpected error%s:\n%s", f" in {what}" if what else "", traceback.format_exc())
+        st.error(
+            f"**Something went wrong{' while ' + what if what else ''}:** {type(error).__name__}: {str(error)[:300]}  \n"
+            "Try other settings; if it persists, please report it with the model and layer you used.",
+            icon=":material/bug_report:",
+        )
+        st.stop()
+
+
+def page_header(title: str, intro: str, details: str = "") -> None:
+    """Title, two or three sentences for non-experts, and the exact definition in a collapsed expander."""
+    st.title(title)
+    st.markdown(intro)
+    if details:
+        with st.expander("Details"):
+            st.markdown(details)
+
+
+def layer_label(info: LayerInfo) -> str:
+    shape = "×".join(str(s) for s in info.shape) if info.shape else "no tensor"
+    return f"{info.path}  ·  {info.type_name}  ·  {shape}"
+
+
+def layer_picker(
+    m: vc.LoadedModel,
+    label: str,
+    key: str,
+    *,
+    layouts: Sequence[str] = ("map", "tokens"),
+    kinds: Sequence[str] | None = None,
+    default: str | None = None,
+    help: str | None = None,
+) -> LayerInfo:
+    """A searchable select box of catalogue layers with a given output layout (and kind)."""
+    options = [info for info in m.layers() if info.layout in layouts and (kinds is None or info.kind in kinds)]
+    if not options:
+        st.error(f"This model has no layer of the kind this page needs ({', '.join(layouts)}).")
+        st.stop()
+    paths = [info.path for info in options]
+    index = paths.index(default) if default in paths else len(paths) - 1
+    path = st.selectbox(label, paths, index=index, key=f"{key}|{m.name}", format_func=lambda p: layer_label(options[paths.index(p)]), help=help)
+    return options[paths.index(path)]
+
+
+def class_picker(m: vc.LoadedModel, label: str, key: str, default: int = 0, help: str | None = None) -> int:
+    """A searchable select box over the model's class names; returns the class index."""
+    default = min(max(int(default), 0), m.num_classes - 1)
+    return int(
+        st.selectbox(label, range(m.num_classes), index=default, key=f"{key}|{m.name}", format_func=lambda k: f"{k}: {m.class_names[k]}", help=help)
+    )
+
+
+def channel_picker(info: LayerInfo, label: str, key: str, default: int = 0) -> int:
+    """A number input limited to the layer's channels (so out-of-range is impossible in the UI)."""
+    top = max(info.channels - 1, 0)
+    return int(st.number_input(f"{label} (0–{top})", min_value=0, max_value=top, value=min(default, top), step=1, key=f"{key}|{info.path}"))
+
+
+def progress(label: str, *, preview: bool = False, preview_width: int = 280) -> OnStep:
+    """An `on_step` callback that drives a progress bar and, optionally, a live preview image."""
+    bar = st.progress(0.0, text=label)
+    picture = st.empty() if preview else None
+    last = [0.0]
+
+    def on_step(info: StepInfo) -> None:
+        now = time.monotonic()
+        if info.fraction < 1.0 and now - last[0] < 0.15:
+            return  # keep the websocket quiet on fast loops
+        last[0] = now
+        text = f"{label} — {info.message}" if info.message else label
+        bar.progress(min(max(info.fraction, 0.0), 1.0), text=text)
+        if picture is not None and info.image is not None:
+            picture.image(info.image, caption=f"step {info.step}" if info.step is not None else None, width=preview_width)
+
+    return on_step
+
+
+def png_bytes(picture: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(picture)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **{k: np.asarray(v) for k, v in arrays.items()})
+    return buffer.getvalue()
+
+
+def _jsonable(params: Any) -> Any:
+    if dataclasses.is_dataclass(params) and not isinstance(params, type):
+        params = dataclasses.asdict(params)
+    return json.loads(json.dumps(params, default=lambda o: o.tolist() if isinstance(o, np.ndarray) else str(o)))
+
+
+def downloads(stem: str, *, picture: np.ndarray | None = None, arrays: dict[str, np.ndarray] | None = None, params: Any = None) -> None:
+    """Download buttons for the result: PNG of the picture, NPZ of the arrays, JSON of the parameters."""
+    columns = st.columns(3)
+    if picture is not None:
+        columns[0].download_button("PNG", png_bytes(picture), f"{stem}.png", "image/png", key=f"dl-png-{stem}", icon=":material/image:")
+    if arrays:
+        columns[1].download_button("Arrays (NPZ)", npz_bytes(arrays), f"{stem}.npz", "application/octet-stream", key=f"dl-npz-{stem}", icon=":material/data_array:")
+    if params is not None:
+        text = json.dumps(_jsonable(params), indent=2)
+        columns[2].download_button("Parameters (JSON)", text, f"{stem}.json", "application/json", key=f"dl-json-{stem}", icon=":material/description:")
+
+
+def share_link(extra: dict[str, Any] | None = None) -> str:
+    """A link that reopens this page with the current model, weights, image and the given settings."""
+    params = {k: v for k, v in st.query_params.to_dict().items()}
+    params.update({k: str(v) for k, v in (extra or {}).items()})
+    base = str(getattr(st.context, "url", "") or "").split("?")[0]
+    return f"{base}?{urlencode(params)}" if params else base

@@ -1,0 +1,39 @@
+"""Shared fixtures: the real bundled model (session-wide) and small random-weight timm models."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import pytest
+import torch
+
+import viz_core as vc
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: long-running check (still runs in CI)")
+    config.addinivalue_line("markers", "browser: drives a real headless Chromium")
+
+
+@pytest.fixture(scope="session")
+def lite0() -> vc.LoadedModel:
+    """The bundled ImageNet EfficientNet-Lite0 (real weights, offline)."""
+    return vc.load_model("efficientnet_lite0")
+
+
+@pytest.fixture(scope="session")
+def random_cnn() -> vc.LoadedModel:
+    """A small random-weight timm CNN (ReLU) at a small input size."""
+    return vc.load_model("resnet10t", "random", input_size=(64, 64))
+
+
+@pytest.fixture(scope="session")
+def random_vit() -> vc.LoadedModel:
+    """A tiny random-weight ViT (GELU, class token) at 64 px: 16 patch tokens + 1 prefix."""
+    return vc.load_model("vit_tiny_patch16_224", "random", input_size=(64, 64))
+
+
+@pytest.fixture()
+def generator() -> torch.Generator:
+    return torch.Generator().manual_seed(0)
