@@ -116,7 +116,7 @@ def main() -> None:
     parser.add_argument("--click", help="label of a button to click after the page loads")
     parser.add_argument("--query", default="", help="query string, e.g. model=digits_cnn")
     parser.add_argument("--width", type=int, default=1400)
-    parser.add_argument("--height", type=int, default=1000)
+    parser.add_argument("--height", type=int, default=1800, help="Streamlit scrolls inside the page: a tall viewport shows it all")
     args = parser.parse_args()
     if args.url:
         sys.exit(shoot(args.url, args.pages, args.out, args.click, args.query, args.width, args.height))

@@ -18,8 +18,8 @@ _MARGIN = dict(l=10, r=10, t=40, b=10)
 
 
 def _hide_axes(fig: go.Figure) -> go.Figure:
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, scaleanchor="x", autorange="reversed")
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, ticks="")
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, ticks="", scaleanchor="x", autorange="reversed")
     return fig
 
 

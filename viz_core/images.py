@@ -183,12 +183,13 @@ class Preprocessing:
         }.get(self.interpolation, Image.BICUBIC)
         w, h = image.size
         if height == width:
-            factor = scale_h / min(w, h)
-            new_size = (max(width, round(w * factor)), max(height, round(h * factor)))
+            short, long = (w, h) if w <= h else (h, w)  # torchvision's Resize(int): truncate the long side
+            long = int(scale_h * long / short)
+            new_size = (scale_h, long) if w <= h else (long, scale_h)
         else:
             new_size = (scale_w, scale_h)
         image = image.resize(new_size, resample)
-        left, top = (new_size[0] - width) // 2, (new_size[1] - height) // 2
+        left, top = int(round((new_size[0] - width) / 2.0)), int(round((new_size[1] - height) / 2.0))
         return image.crop((left, top, left + width, top + height))
 
     def to_tensor(self, image01: np.ndarray | torch.Tensor) -> torch.Tensor:

@@ -43,7 +43,10 @@ st.dataframe(
     height=360,
 )
 
-spatial = [info for info in layers if info.layout in ("map", "tokens") and info.kind != "block"]
+# Convolutions trace a CNN's pyramid; a transformer keeps one token grid, so its blocks are shown.
+spatial = [info for info in layers if info.layout == "map" and info.kind == "conv"] or [
+    info for info in layers if info.layout == "tokens" and info.kind == "block" and info.depth == 2
+]
 if spatial:
     sizes = [info.shape[1] if info.layout == "map" else info.shape[0] for info in spatial]
     channels = [info.channels for info in spatial]
@@ -52,9 +55,9 @@ if spatial:
     fig.add_trace(go.Scatter(x=list(range(len(spatial))), y=channels, name="channels", mode="lines+markers", yaxis="y2", text=[i.path for i in spatial], hovertemplate="%{text}<br>%{y} channels<extra></extra>"))
     fig.update_layout(
         title="Spatial size and channels against depth",
-        xaxis_title="layer index (execution order of leaf layers with a map)",
-        yaxis=dict(title="H (pixels) or tokens", type="log"),
-        yaxis2=dict(title="channels", overlaying="y", side="right", type="log"),
+        xaxis_title="depth (index among convolutions, or transformer blocks)",
+        yaxis=dict(title="H (pixels) or tokens", rangemode="tozero"),
+        yaxis2=dict(title="channels", overlaying="y", side="right", rangemode="tozero"),
         height=380,
         margin=dict(l=10, r=10, t=40, b=40),
         legend=dict(orientation="h", y=-0.25),

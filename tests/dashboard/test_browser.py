@@ -1,0 +1,46 @@
+"""One real browser: `streamlit run` headless, Chromium opens the app, the prediction appears."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tools.screenshot import CHROMIUM, LAUNCH_ARGS, streamlit_server, wait_idle
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+HAVE_BROWSER = Path(CHROMIUM).exists() or shutil.which("chromium") is not None
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not HAVE_BROWSER and not os.environ.get("CONVLENS_REQUIRE_BROWSER"),
+        reason="Chromium is not installed (apt-get install chromium); set CONVLENS_REQUIRE_BROWSER=1 to make this a failure",
+    ),
+]
+
+
+def test_app_shows_prediction_in_a_real_browser() -> None:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with streamlit_server() as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url, wait_until="domcontentloaded")
+            verdict = page.locator('[data-testid="stMarkdown"]', has_text="Top-1:")
+            verdict.wait_for(timeout=120_000)
+            wait_idle(page)
+            assert "tabby" in verdict.inner_text()
+            assert page.locator(".js-plotly-plot").count() >= 2
+            assert page.locator('[data-testid="stException"]').count() == 0
+            page.screenshot(path=str(ARTIFACTS / "browser-predictions.png"), full_page=True)
+            page.locator('[data-testid="stSidebarNavLink"]', has_text="Layers").click()
+            page.get_by_text("Spatial size and channels", exact=False).wait_for(timeout=60_000)
+            wait_idle(page)
+            assert page.locator('[data-testid="stException"]').count() == 0
+            page.screenshot(path=str(ARTIFACTS / "browser-layers.png"), full_page=True)
+        finally:
+            browser.close()

@@ -1,0 +1,50 @@
+"""Every page in PAGES renders on the default model and image without an exception or error."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.navigation import PAGES
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+
+
+def started() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=[spec.title for spec in PAGES])
+def test_page_renders_with_defaults(spec) -> None:  # type: ignore[no-untyped-def]
+    at = started()
+    at.switch_page(spec.path)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    assert at.title and at.title[0].value == spec.title
+
+
+def test_landing_page_shows_the_prediction_and_model_card() -> None:
+    at = started()
+    assert any("tabby" in m.value for m in at.markdown)
+    assert at.get("plotly_chart")
+    assert any("Parameters" in str(table.value) for table in at.table)
+
+
+def test_a_corrupt_upload_is_an_error_message_not_a_traceback() -> None:
+    at = started()
+    at.selectbox(key="image").set_value("Upload an image").run()
+    at.file_uploader(key="image_upload").upload("broken.png", b"\x89PNG\r\n\x1a\nnot really", "image/png").run()
+    assert not at.exception
+    assert any("image" in e.value.lower() for e in at.error)
+
+
+def test_random_weights_warn_in_the_sidebar() -> None:
+    at = started()
+    at.selectbox(key="weights|efficientnet_lite0").set_value("random").run()
+    assert not at.exception
+    assert any("random" in w.value.lower() for w in at.sidebar.warning)
