@@ -39,9 +39,12 @@ def model_lock(model: nn.Module) -> threading.RLock:
         return lock
 
 
-def resolve_module(model: nn.Module, name: str) -> nn.Module:
-    """Module at dot path `name` ('' is the model itself), with near-miss suggestions on a typo."""
-    modules = dict(model.named_modules())
+def resolve_module(model: nn.Module, name: str, modules: dict[str, nn.Module] | None = None) -> nn.Module:
+    """Module at dot path `name` ('' is the model itself), with near-miss suggestions on a typo.
+
+    Pass `modules` (a `dict(model.named_modules())`) when resolving many names at once.
+    """
+    modules = dict(model.named_modules()) if modules is None else modules
     if name in modules:
         return modules[name]
     import difflib
@@ -66,7 +69,8 @@ def first_tensor(output: Any) -> torch.Tensor | None:
 def on_forward(model: nn.Module, layers: Sequence[str], fn: ForwardFn) -> Iterator[None]:
     """Call `fn` after each named layer's forward, in this thread only; always removed afterwards."""
     owner = threading.get_ident()
-    targets = [(name, resolve_module(model, name)) for name in layers]
+    modules = dict(model.named_modules())
+    targets = [(name, resolve_module(model, name, modules)) for name in layers]
     with model_lock(model), ExitStack() as stack:
         for name, module in targets:
 
@@ -122,7 +126,7 @@ class _RuleGradient(torch.autograd.Function):
     def forward(ctx: Any, x: torch.Tensor, y: torch.Tensor, module: nn.Module, rule: GradientRule) -> torch.Tensor:  # type: ignore[override]
         ctx.save_for_backward(x)
         ctx.module, ctx.rule = module, rule
-        return y.clone()
+        return y.view_as(y)  # a view, not a copy: the forward value is the activation's own
 
     @staticmethod
     def backward(ctx: Any, grad_out: torch.Tensor) -> tuple[Any, ...]:  # type: ignore[override]

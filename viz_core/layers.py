@@ -78,7 +78,7 @@ def layer_kind(module: nn.Module) -> str:
     name = type(module).__name__.lower()
     if isinstance(module, nn.modules.conv._ConvNd):
         return "conv"
-    if isinstance(module, ELEMENTWISE_ACTIVATIONS):
+    if is_elementwise_activation(module):
         return "activation"
     if "attention" in name or isinstance(module, nn.MultiheadAttention):
         return "attention"
@@ -94,8 +94,14 @@ def layer_kind(module: nn.Module) -> str:
 
 
 def is_elementwise_activation(module: nn.Module) -> bool:
-    """True for modules that apply one scalar function per element (rules of guided backprop apply)."""
-    return isinstance(module, ELEMENTWISE_ACTIVATIONS)
+    """True for modules that apply one scalar function per element (rules of guided backprop apply).
+
+    timm defines its own activation classes (GELU, Swish, HardSwish, ... in timm.layers.activations*),
+    used e.g. by ConvNeXt; they count too.
+    """
+    if isinstance(module, ELEMENTWISE_ACTIVATIONS):
+        return True
+    return type(module).__module__.startswith("timm.layers.activations") and not any(True for _ in module.children())
 
 
 def catalogue(model: nn.Module, example: torch.Tensor) -> list[LayerInfo]:
