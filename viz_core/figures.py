@@ -166,9 +166,9 @@ def attribution_panels(panels: Sequence[tuple[str, np.ndarray, bool]], columns: 
             col=i % columns + 1,
         )
     fig.update_layout(
-        title=title,
-        margin=_MARGIN,
-        height=rows * height_per_row + 40,
+        title=dict(text=title, y=0.99, yanchor="top"),
+        margin=dict(l=10, r=10, t=70, b=10),
+        height=rows * height_per_row + 70,
         coloraxis=dict(colorscale=DIVERGING, cmin=-1, cmax=1, colorbar=dict(thickness=12, title="relative")),
     )
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
@@ -266,7 +266,7 @@ def segmentation_panels(picture: np.ndarray, saliency_map: np.ndarray, seeds: np
     fig.add_trace(go.Heatmap(z=normalised(saliency_map, False), colorscale=SEQUENTIAL, showscale=False, hovertemplate="x=%{x}, y=%{y}<br>relative %{z:.2f}<extra></extra>"), row=1, col=1)
     fig.add_trace(go.Image(z=seeded.clip(0, 255).astype(np.uint8), hovertemplate="x=%{x}, y=%{y}<extra></extra>"), row=1, col=2)
     fig.add_trace(go.Image(z=overlay.clip(0, 255).astype(np.uint8), hovertemplate="x=%{x}, y=%{y}<extra></extra>"), row=1, col=3)
-    fig.update_layout(title=title, margin=_MARGIN, height=380)
+    fig.update_layout(title=dict(text=title, y=0.99, yanchor="top"), margin=dict(l=10, r=10, t=70, b=10), height=400)
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed")
     for i in (1, 2, 3):

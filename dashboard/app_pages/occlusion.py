@@ -6,6 +6,7 @@ import streamlit as st
 from dashboard import resources, widgets
 from viz_core import figures
 from viz_core.attribution import FILLS
+from viz_core.attribution.occlusion import positions
 
 widgets.page_header(
     "Occlusion",
@@ -42,9 +43,9 @@ with st.form("occlusion-form"):
 if stride > patch:
     st.error(f"**The stride ({stride}) is larger than the patch ({patch}):** some pixels would never be hidden.  \nPick a stride of at most the patch size.", icon=":material/error:")
     st.stop()
-copies = ((height - patch) // stride + 1 + 1) * ((width - patch) // stride + 1 + 1)
+copies = len(positions(height, patch, stride)) * len(positions(width, patch, stride))
 with widgets.guard("occluding the image"):
-    on_step = widgets.progress(f"Occluding (up to {copies} copies)…")
+    on_step = widgets.progress(f"Occluding ({copies} copies)…")
     result = resources.occlusion_map(selection.model_key, selection.image_key, klass, patch, stride, fill, m, selection.image, _on_step=on_step)
 
 if m.warnings:
@@ -60,7 +61,7 @@ right.plotly_chart(
     figures.class_map(result.image, result.winner, result.winner_probability, result.class_names, result.centers_y, result.centers_x, "Most probable class with the patch at each position", opacity=opacity),
     key="occ-winner",
 )
-if result.drop.max() <= 0.01 and result.base_score < 0.05:
+if klass != result.base_winner and result.base_score < 0.05:
     st.info(f"The model gives '{name}' only {result.base_score:.1%} here, so hiding parts of the image can hardly lower it. Pick the top class.", icon=":material/info:")
 widgets.downloads(
     "occlusion",

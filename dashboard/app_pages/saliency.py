@@ -35,6 +35,11 @@ m = selection.model
 with widgets.guard("reading the predictions"):
     top = resources.predictions(selection.model_key, selection.image_key, m, selection.image, top_k=5)
 
+with widgets.guard("finding a layer for Grad-CAM"):
+    cam_default = default_layer(m)
+middle = [info.path for info in m.layers() if info.depth == 2 and info.layout in ("map", "tokens")]
+neuron_default = middle[len(middle) // 2] if middle else cam_default
+
 left, right = st.columns([1, 1])
 with left:
     kind = st.radio("Explain", ["Top-1 class", "Any class", "A neuron"], horizontal=True, key="sal-kind")
@@ -44,7 +49,7 @@ with left:
     elif kind == "Any class":
         target = ("class", widgets.class_picker(m, "Class", "sal-class", default=top[0].index))
     else:
-        info = widgets.layer_picker(m, "Layer", "sal-layer", layouts=("map", "tokens", "vector"), help="Any layer of the catalogue.")
+        info = widgets.layer_picker(m, "Layer", "sal-layer", layouts=("map", "tokens", "vector"), default=neuron_default, help="Any layer of the catalogue.")
         channel = widgets.channel_picker(info, "Channel", "sal-channel")
         y = x = None
         grid = info.spatial
@@ -61,9 +66,15 @@ with left:
             x = int(b.number_input(f"column x (0–{grid[1] - 1})", 0, grid[1] - 1, grid[1] // 2, key=f"sal-x|{info.path}"))
         target = ("unit", info.path, channel, y, x)
 with right:
-    with widgets.guard("finding a layer for Grad-CAM"):
-        cam_default = default_layer(m)
-    cam_info = widgets.layer_picker(m, "Grad-CAM layer", "sal-cam", layouts=("map", "tokens"), default=cam_default, help="A layer with a spatial map or a token grid.")
+    neuron_layer = target[1] if target[0] == "unit" and info.layout in ("map", "tokens") else None
+    cam_info = widgets.layer_picker(
+        m,
+        "Grad-CAM layer",
+        f"sal-cam-for-{neuron_layer}" if neuron_layer else "sal-cam",
+        layouts=("map", "tokens"),
+        default=neuron_layer or cam_default,
+        help="A layer with a spatial map or a token grid; for a neuron, one at or before the neuron's layer.",
+    )
     smooth = st.toggle("SmoothGrad (average 16 noisy copies; slower)", key="sal-smooth")
     opacity = st.slider("Overlay opacity", 0.0, 1.0, 0.55, 0.05, key="sal-opacity")
 
