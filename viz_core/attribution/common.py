@@ -52,7 +52,6 @@ class PassResult:
 
     input_grad: torch.Tensor  # (B, C, H, W) d score / d input
     scores: torch.Tensor  # (B,)
-    logits: torch.Tensor  # (B, classes), detached
     applied: int  # activation calls the rule replaced in this forward
     modules: tuple[str, ...]  # names of those activations
     layer_value: torch.Tensor | None = None  # the captured layer's output, detached
@@ -90,7 +89,10 @@ def forward_backward(
             raise LayerError(f"Layer '{missing[0]}' did not produce a tensor during the forward pass.", "Pick another layer from the catalogue.")
         scores = target.score(logits, activations)
         inputs = [image] + ([activations[layer]] if layer else [])
-        grads = torch.autograd.grad(scores.sum(), inputs, allow_unused=True)
+        if scores.requires_grad:
+            grads = torch.autograd.grad(scores.sum(), inputs, allow_unused=True)
+        else:  # a score that depends on no input value (e.g. a constant logit)
+            grads = (None,) * len(inputs)
     input_grad = grads[0] if grads[0] is not None else torch.zeros_like(image)
     layer_grad = None
     if layer:
@@ -100,7 +102,6 @@ def forward_backward(
     return PassResult(
         input_grad.detach(),
         scores.detach(),
-        logits.detach(),
         applied,
         used,
         activations[layer].detach() if layer else None,

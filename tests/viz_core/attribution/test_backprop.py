@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 import viz_core as vc
-from viz_core.attribution.backprop import local_derivative, rule_modules
+from viz_core.attribution.backprop import local_backward, rule_modules
 
 from . import nets
 
@@ -105,12 +105,13 @@ def test_sigmoid_gates_are_not_rectifiers() -> None:
     assert list(rule_modules(se_like)) == ["1"]
 
 
-def test_local_derivative_matches_autograd_for_closed_forms() -> None:
-    x = torch.linspace(-8, 8, 161) + 0.013
-    for module in (nn.ReLU(), nn.ReLU6(), nn.LeakyReLU(0.2), nn.Hardtanh(-2, 3)):
+def test_local_backward_matches_autograd() -> None:
+    x = torch.cat([torch.linspace(-8, 8, 161), torch.tensor([0.0, 6.0, -2.0, 3.0])])
+    grad = torch.randn(x.shape, generator=torch.Generator().manual_seed(0))
+    for module in (nn.ReLU(), nn.ReLU6(), nn.LeakyReLU(0.2), nn.Hardtanh(-2, 3), nn.SiLU(), nn.GELU(), nn.Hardswish()):
         leaf = x.clone().requires_grad_(True)
-        (expected,) = torch.autograd.grad(module(leaf).sum(), leaf)
-        torch.testing.assert_close(local_derivative(module, x), expected)
+        (expected,) = torch.autograd.grad(module(leaf), leaf, grad)
+        torch.testing.assert_close(local_backward(module, x, grad), expected)
 
 
 def test_rule_with_no_reachable_activation_says_so() -> None:
@@ -147,3 +148,9 @@ def test_gradient_x_input_is_the_product() -> None:
 def test_bad_inputs_give_clear_messages(call, message: str) -> None:
     with pytest.raises(vc.ConvlensError, match=message):
         call(nets.relu_net())
+
+
+def test_a_score_that_ignores_the_image_has_a_zero_gradient() -> None:
+    m = nets.region_model()
+    result = vc.backprop(m, np.ones((32, 32, 3), dtype=np.float32), 1)  # logit 1 is the constant 5
+    assert result.score == 5.0 and not result.attribution.any()
