@@ -106,7 +106,15 @@ def backprop_maps(
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def occlusion_map(
-    model_key: str, image_key: str, target: int, patch: int, stride: int, fill: str, _m: vc.LoadedModel, _image: "vc.images.Image.Image", _on_step=None
+    model_key: str,
+    image_key: str,
+    target: int,
+    patch: int,
+    stride: int,
+    fill: str,
+    _m: vc.LoadedModel,
+    _image: "vc.images.Image.Image",
+    _on_step: "vc.results.OnStep | None" = None,
 ) -> "vc.results.OcclusionMap":
     """Occlusion sensitivity of class `target`'s probability (cached per settings)."""
     return vc.occlusion(_m, _image, target, patch=patch, stride=stride, fill=fill, on_step=_on_step)
