@@ -15,4 +15,7 @@ class PageSpec:
 PAGES: list[PageSpec] = [
     PageSpec("app_pages/predictions.py", "Predictions", ":material/insights:", "Model"),
     PageSpec("app_pages/layers.py", "Layers", ":material/layers:", "Model"),
+    PageSpec("app_pages/saliency.py", "Saliency & backprop", ":material/gradient:", "Attribution"),
+    PageSpec("app_pages/occlusion.py", "Occlusion", ":material/select:", "Attribution"),
+    PageSpec("app_pages/segmentation.py", "Segmentation", ":material/content_cut:", "Attribution"),
 ]

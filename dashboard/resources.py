@@ -57,3 +57,87 @@ def digest_of(picture: "vc.images.Image.Image") -> str:
 @st.cache_data(max_entries=64, show_spinner=False)
 def predictions(model_key: str, image_key: str, _m: vc.LoadedModel, _image: "vc.images.Image.Image", top_k: int = 5) -> list[vc.Prediction]:
     return _m.predict(_image, top_k=top_k)
+
+
+# --- attribution (issue 3) ---------------------------------------------------------------------
+
+TargetSpec = tuple  # ("class", k) or ("unit", layer, channel, y, x); hashable, so it keys caches
+
+
+def attribution_target(spec: TargetSpec) -> "vc.targets.Target":
+    """The viz_core target a page's hashable target spec stands for."""
+    if spec[0] == "class":
+        return vc.class_logit(int(spec[1]))
+    _, layer, channel, y, x = spec
+    return vc.unit(layer, channel, y, x)
+
+
+@st.cache_data(max_entries=16, show_spinner="Backpropagating to the image…")
+def backprop_maps(
+    model_key: str,
+    image_key: str,
+    target: TargetSpec,
+    cam_layer: str | None,
+    smooth_samples: int,
+    _m: vc.LoadedModel,
+    _image: "vc.images.Image.Image",
+) -> dict[str, object]:
+    """Vanilla, guided and deconvnet gradients (optionally SmoothGrad-averaged) and Grad-CAM.
+
+    Grad-CAM is None with a message under "cam_error" when the layer cannot give a map, so the
+    other panels still show.
+    """
+    goal = attribution_target(target)
+    x = _m.preprocess(_image)
+    out: dict[str, object] = {}
+    for rule in vc.attribution.RULES:
+        if smooth_samples:
+            out[rule] = vc.smoothgrad(_m, x, goal, samples=smooth_samples, rule=rule, batch=8)
+        else:
+            out[rule] = vc.backprop(_m, x, goal, rule)
+    out["cam"], out["cam_error"] = None, None
+    if cam_layer:
+        try:
+            out["cam"] = vc.grad_cam(_m, x, goal, layer=cam_layer)
+        except vc.LayerError as error:
+            out["cam_error"] = f"{error.message} {error.hint}".strip()
+    return out
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def occlusion_map(
+    model_key: str,
+    image_key: str,
+    target: int,
+    patch: int,
+    stride: int,
+    fill: str,
+    _m: vc.LoadedModel,
+    _image: "vc.images.Image.Image",
+    _on_step: "vc.results.OnStep | None" = None,
+) -> "vc.results.OcclusionMap":
+    """Occlusion sensitivity of class `target`'s probability (cached per settings)."""
+    return vc.occlusion(_m, _image, target, patch=patch, stride=stride, fill=fill, on_step=_on_step)
+
+
+@st.cache_data(max_entries=8, show_spinner="Segmenting…")
+def saliency_segmentation(
+    model_key: str,
+    image_key: str,
+    target: int,
+    source: str,
+    foreground_quantile: float,
+    background_quantile: float,
+    iterations: int,
+    _m: vc.LoadedModel,
+    _image: "vc.images.Image.Image",
+) -> tuple["vc.results.Attribution", "vc.results.Segmentation"]:
+    """A saliency map of class `target` and the GrabCut mask it seeds."""
+    if source == "smoothgrad":
+        attribution = vc.smoothgrad(_m, _image, target, samples=16, batch=8)
+    else:
+        attribution = vc.backprop(_m, _image, target, source)
+    segmentation = vc.grabcut_from_saliency(
+        attribution.image, attribution.saliency, foreground_quantile=foreground_quantile, background_quantile=background_quantile, iterations=iterations
+    )
+    return attribution, segmentation

@@ -18,6 +18,17 @@ from .hub import DEFAULT_MODEL, LoadedModel, Prediction, available_models, load_
 from .images import load_image, sample_image, sample_names
 from .results import Cancelled, StepInfo
 from .targets import class_logit, class_prob, unit
+from .attribution import (
+    backprop,
+    grabcut_from_saliency,
+    grad_cam,
+    gradient_x_input,
+    guided_grad_cam,
+    integrated_gradients,
+    occlusion,
+    saliency,
+    smoothgrad,
+)
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -41,4 +52,13 @@ __all__ = [
     "sample_image",
     "sample_names",
     "unit",
+    "backprop",
+    "grabcut_from_saliency",
+    "grad_cam",
+    "gradient_x_input",
+    "guided_grad_cam",
+    "integrated_gradients",
+    "occlusion",
+    "saliency",
+    "smoothgrad",
 ]

@@ -124,3 +124,151 @@ def curve(values: Sequence[float], title: str, y_label: str, x_label: str = "ste
         fig.add_trace(go.Scatter(y=list(line), mode="lines", name=names[i] if names else y_label))
     fig.update_layout(title=title, margin=_MARGIN, height=300, xaxis_title=x_label, yaxis_title=y_label, showlegend=len(series) > 1)
     return fig
+
+
+def normalised(heat: np.ndarray, signed: bool, quantile: float = 0.995) -> np.ndarray:
+    """A map divided by its robust maximum |value|: signed maps land in [-1, 1], magnitudes in [0, 1].
+
+    Why: gradients of different rules differ by orders of magnitude; dividing each by its own
+    99.5th percentile lets them share one colour scale and still be compared by pattern.
+    """
+    heat = np.asarray(heat, dtype=np.float64)
+    limit = symmetric_range([heat], quantile)
+    return np.clip(heat / limit, -1.0 if signed else 0.0, 1.0)
+
+
+def gradient_picture(attribution: np.ndarray) -> np.ndarray:
+    """A (C, H, W) signed gradient as an HxWx3 uint8 picture, grey = 0 (as guided-backprop papers show it)."""
+    values = np.asarray(attribution, dtype=np.float64)
+    if values.shape[0] == 1:
+        values = np.repeat(values, 3, axis=0)
+    picture = 0.5 + 0.5 * np.clip(values / symmetric_range([values]), -1, 1)
+    return (np.moveaxis(picture, 0, -1) * 255).round().astype(np.uint8)
+
+
+def attribution_panels(panels: Sequence[tuple[str, np.ndarray, bool]], columns: int = 3, height_per_row: int = 300, title: str = "") -> go.Figure:
+    """Maps side by side on ONE diverging scale: each (title, HxW map, signed) is normalised first.
+
+    Hover shows the raw value in the map's own units next to the normalised one.
+    """
+    count = max(len(panels), 1)
+    rows = (count + columns - 1) // columns
+    fig = make_subplots(rows=rows, cols=min(columns, count), subplot_titles=[p[0] for p in panels], horizontal_spacing=0.02, vertical_spacing=0.08)
+    for i, (_, heat, signed) in enumerate(panels):
+        fig.add_trace(
+            go.Heatmap(
+                z=normalised(heat, signed),
+                customdata=np.asarray(heat, dtype=np.float64),
+                coloraxis="coloraxis",
+                hovertemplate="x=%{x}, y=%{y}<br>relative %{z:.2f}<br>raw %{customdata:.3g}<extra></extra>",
+            ),
+            row=i // columns + 1,
+            col=i % columns + 1,
+        )
+    fig.update_layout(
+        title=dict(text=title, y=0.99, yanchor="top"),
+        margin=dict(l=10, r=10, t=70, b=10),
+        height=rows * height_per_row + 70,
+        coloraxis=dict(colorscale=DIVERGING, cmin=-1, cmax=1, colorbar=dict(thickness=12, title="relative")),
+    )
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed")
+    for i in range(1, count + 1):
+        fig.update_yaxes(scaleanchor=f"x{i if i > 1 else ''}", row=(i - 1) // columns + 1, col=(i - 1) % columns + 1)
+    return fig
+
+
+def grid_overlay(
+    picture: np.ndarray,
+    grid: np.ndarray,
+    centers_y: np.ndarray,
+    centers_x: np.ndarray,
+    title: str = "",
+    *,
+    signed: bool = True,
+    opacity: float = 0.6,
+    unit: str = "",
+    height: int = 420,
+) -> go.Figure:
+    """A coarse (ny, nx) grid of values drawn over the picture at its cells' pixel centres."""
+    values = np.asarray(grid, dtype=np.float64)
+    limit = symmetric_range([values], 1.0)
+    fig = go.Figure(go.Image(z=np.asarray(picture), hoverinfo="skip"))
+    fig.add_trace(
+        go.Heatmap(
+            z=values,
+            x=np.asarray(centers_x),
+            y=np.asarray(centers_y),
+            colorscale=DIVERGING if signed else SEQUENTIAL,
+            zmin=-limit if signed else float(values.min()),
+            zmax=limit if signed else float(values.max()),
+            zmid=0 if signed else None,
+            opacity=opacity,
+            hovertemplate=f"patch centre x=%{{x}}, y=%{{y}}<br>%{{z:.4g}}{(' ' + unit) if unit else ''}<extra></extra>",
+            colorbar=dict(thickness=12),
+        )
+    )
+    fig.update_layout(title=title, margin=_MARGIN, height=height)
+    return _hide_axes(fig)
+
+
+def class_map(
+    picture: np.ndarray,
+    classes: np.ndarray,
+    probability: np.ndarray,
+    names: dict[int, str],
+    centers_y: np.ndarray,
+    centers_x: np.ndarray,
+    title: str = "",
+    *,
+    opacity: float = 0.6,
+    height: int = 420,
+) -> go.Figure:
+    """Which class wins at each grid position: one colour per class, named in the legend bar."""
+    from plotly.colors import qualitative
+
+    present = [k for k in names if (classes == k).any()] or list(names)[:1]
+    index = {k: i for i, k in enumerate(present)}
+    codes = np.vectorize(lambda k: index.get(int(k), 0))(classes).astype(float)
+    palette = (qualitative.Plotly + qualitative.Dark24) * 4
+    count = len(present)
+    scale = []
+    for i in range(count):
+        scale += [[i / count, palette[i]], [(i + 1) / count, palette[i]]]
+    labels = np.vectorize(lambda k: names.get(int(k), str(k)))(classes)
+    fig = go.Figure(go.Image(z=np.asarray(picture), hoverinfo="skip"))
+    fig.add_trace(
+        go.Heatmap(
+            z=codes,
+            x=np.asarray(centers_x),
+            y=np.asarray(centers_y),
+            colorscale=scale,
+            zmin=-0.5,
+            zmax=count - 0.5,
+            opacity=opacity,
+            customdata=np.dstack([labels, np.asarray(probability, dtype=np.float64)]),
+            hovertemplate="%{customdata[0]}<br>p=%{customdata[1]:.1%}<extra></extra>",
+            colorbar=dict(thickness=12, tickvals=list(range(count)), ticktext=[names[k][:28] for k in present]),
+        )
+    )
+    fig.update_layout(title=title, margin=_MARGIN, height=height)
+    return _hide_axes(fig)
+
+
+def segmentation_panels(picture: np.ndarray, saliency_map: np.ndarray, seeds: np.ndarray, mask: np.ndarray, title: str = "") -> go.Figure:
+    """Saliency, GrabCut seeds (red = sure background, green = sure foreground) and the mask overlay."""
+    base = np.asarray(picture, dtype=np.float64)
+    seeded = base * 0.45
+    seeded[seeds == 0] = [220, 40, 40]
+    seeded[seeds == 1] = [40, 200, 60]
+    overlay = np.where(np.asarray(mask)[..., None], base, base * 0.25 + np.array([0, 0, 60]))
+    fig = make_subplots(rows=1, cols=3, subplot_titles=["saliency", "seeds", "GrabCut mask"], horizontal_spacing=0.02)
+    fig.add_trace(go.Heatmap(z=normalised(saliency_map, False), colorscale=SEQUENTIAL, showscale=False, hovertemplate="x=%{x}, y=%{y}<br>relative %{z:.2f}<extra></extra>"), row=1, col=1)
+    fig.add_trace(go.Image(z=seeded.clip(0, 255).astype(np.uint8), hovertemplate="x=%{x}, y=%{y}<extra></extra>"), row=1, col=2)
+    fig.add_trace(go.Image(z=overlay.clip(0, 255).astype(np.uint8), hovertemplate="x=%{x}, y=%{y}<extra></extra>"), row=1, col=3)
+    fig.update_layout(title=dict(text=title, y=0.99, yanchor="top"), margin=dict(l=10, r=10, t=70, b=10), height=400)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed")
+    for i in (1, 2, 3):
+        fig.update_yaxes(scaleanchor=f"x{i if i > 1 else ''}", row=1, col=i)
+    return fig

@@ -34,3 +34,108 @@ def report(on_step: OnStep | None, fraction: float, message: str = "", **extra: 
     """Call the progress callback if there is one (engines never check for None themselves)."""
     if on_step is not None:
         on_step(StepInfo(float(min(max(fraction, 0.0), 1.0)), message, **extra))
+
+
+from dataclasses import field  # noqa: E402 - appended section (shared file)
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """A signed attribution of one target to every input value, and what made it.
+
+    `attribution` is (C, H, W) in the model's normalised input space (the gradient, or a method
+    built from it); `image` is the HxWx3 uint8 picture the model saw. `rule_applied` counts the
+    activation calls a backprop rule replaced: 0 with a rule other than vanilla means the rule
+    had nothing to act on, and the result equals the plain gradient.
+    """
+
+    method: str
+    attribution: np.ndarray
+    image: np.ndarray
+    target: str
+    score: float
+    rule: str = "vanilla"
+    rule_applied: int = 0
+    rule_modules: tuple[str, ...] = ()
+    params: dict[str, Any] = field(default_factory=dict)
+    baseline_score: float | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def saliency(self) -> np.ndarray:
+        """(H, W) max over colour channels of |attribution| (Simonyan et al., 2014)."""
+        return np.abs(self.attribution).max(axis=0)
+
+    @property
+    def map(self) -> np.ndarray:
+        """(H, W) signed sum over colour channels."""
+        return self.attribution.sum(axis=0)
+
+    @property
+    def completeness_gap(self) -> float | None:
+        """sum(attribution) - (score - baseline score): ~0 for integrated gradients."""
+        if self.baseline_score is None:
+            return None
+        return float(self.attribution.sum(dtype=np.float64) - (self.score - self.baseline_score))
+
+
+@dataclass(frozen=True)
+class GradCam:
+    """Grad-CAM of one target at one layer: `map` (h, w) at the layer's grid, `upsampled` (H, W).
+
+    `weights` (K,) are the channel weights (spatially averaged gradients); `map` is
+    ReLU(sum_k weights_k * A_k), so only evidence *for* the target shows.
+    """
+
+    map: np.ndarray
+    upsampled: np.ndarray
+    weights: np.ndarray
+    image: np.ndarray
+    layer: str
+    target: str
+    score: float
+    params: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OcclusionMap:
+    """Scores with a patch occluded at each grid position (Zeiler & Fergus, 2014).
+
+    Grids are (ny, nx); `centers_y`/`centers_x` give each position's patch centre in pixels of
+    `image`. `score` is the target's score (the class probability for a class target), `winner`
+    the most probable class with its probability.
+    """
+
+    score: np.ndarray
+    winner: np.ndarray
+    winner_probability: np.ndarray
+    centers_y: np.ndarray
+    centers_x: np.ndarray
+    base_score: float
+    base_winner: int
+    class_names: dict[int, str]
+    image: np.ndarray
+    target: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def drop(self) -> np.ndarray:
+        """How much the score falls when each position is hidden (positive = the region mattered)."""
+        return self.base_score - self.score
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """A GrabCut foreground mask seeded by a saliency map (Simonyan et al., 2014, §6).
+
+    `seeds` holds OpenCV's GrabCut codes: 0 sure background, 1 sure foreground, 2 probable
+    background, 3 probable foreground.
+    """
+
+    mask: np.ndarray
+    seeds: np.ndarray
+    saliency: np.ndarray
+    image: np.ndarray
+    foreground_share: float
+    params: dict[str, Any] = field(default_factory=dict)

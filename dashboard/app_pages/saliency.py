@@ -1,0 +1,128 @@
+"""Saliency & backprop: the gradient of a class or of any neuron w.r.t. the image, three rules, Grad-CAM."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from dashboard import resources, widgets
+from viz_core import figures
+from viz_core.attribution import default_layer
+
+widgets.page_header(
+    "Saliency & backprop",
+    "Which pixels would change the answer most? Backpropagating a class score (or any neuron) to the "
+    "image gives one number per pixel: red pushes the score up, blue down. *Vanilla* is the true "
+    "gradient (Simonyan et al., 2014), *guided* backprop (Springenberg et al., 2015) and *deconvnet* "
+    "(Zeiler & Fergus, 2014) change how activations pass gradients back and give sharper pictures; "
+    "*Grad-CAM* (Selvaraju et al., 2017) shows where in a layer's map the evidence sits.",
+    """
+- **Vanilla**: ∂score/∂pixel. Through each activation f the backward pass multiplies by f′(x).
+- **Guided**: f′(x) · max(g, 0) — only positive gradients, only through active units.
+- **Deconvnet**: max(g, 0) — the backward signal is rectified, whatever the unit did in the forward pass.
+- For ReLU these are the papers' definitions. For ReLU6, SiLU, GELU, Hardswish… convlens uses the same
+  form with the activation's own derivative f′. Sigmoid/Tanh gates (squeeze-excitation) keep their true derivative.
+- **Saliency**: max over colour channels of |vanilla gradient|.
+- **Grad-CAM**: ReLU(Σ_k α_k A_k) with α_k the spatial mean of ∂score/∂A_k at the chosen layer; for
+  vision transformers the patch tokens are laid out on their grid. **Guided Grad-CAM** = guided × upsampled Grad-CAM.
+- Each panel is divided by its own 99.5th percentile |value| so all share one colour scale; hover shows raw values.
+- **SmoothGrad** (Smilkov et al., 2017) averages the gradients of noisy copies (noise 15% of the value range).
+- A **neuron** target is one channel of any layer: one position, or the channel's mean when no position is given.
+""",
+)
+selection = widgets.current()
+m = selection.model
+
+with widgets.guard("reading the predictions"):
+    top = resources.predictions(selection.model_key, selection.image_key, m, selection.image, top_k=5)
+
+with widgets.guard("finding a layer for Grad-CAM"):
+    cam_default = default_layer(m)
+middle = [info.path for info in m.layers() if info.depth == 2 and info.layout in ("map", "tokens")]
+neuron_default = middle[len(middle) // 2] if middle else cam_default
+
+left, right = st.columns([1, 1])
+with left:
+    kind = st.radio("Explain", ["Top-1 class", "Any class", "A neuron"], horizontal=True, key="sal-kind")
+    if kind == "Top-1 class":
+        target = ("class", top[0].index)
+        st.caption(f"Top-1: **{top[0].label}** ({top[0].probability:.1%})")
+    elif kind == "Any class":
+        target = ("class", widgets.class_picker(m, "Class", "sal-class", default=top[0].index))
+    else:
+        info = widgets.layer_picker(m, "Layer", "sal-layer", layouts=("map", "tokens", "vector"), default=neuron_default, help="Any layer of the catalogue.")
+        channel = widgets.channel_picker(info, "Channel", "sal-channel")
+        y = x = None
+        grid = info.spatial
+        if info.layout == "tokens":
+            from viz_core.layers import token_grid
+
+            try:
+                grid = token_grid(info.shape[0])[1:]
+            except Exception:  # noqa: BLE001 - a token count with no square grid: channel mean only
+                grid = None
+        if grid is not None and st.checkbox("One position (else the channel's mean)", key="sal-pos"):
+            a, b = st.columns(2)
+            y = int(a.number_input(f"row y (0–{grid[0] - 1})", 0, grid[0] - 1, grid[0] // 2, key=f"sal-y|{info.path}"))
+            x = int(b.number_input(f"column x (0–{grid[1] - 1})", 0, grid[1] - 1, grid[1] // 2, key=f"sal-x|{info.path}"))
+        target = ("unit", info.path, channel, y, x)
+with right:
+    neuron_layer = target[1] if target[0] == "unit" and info.layout in ("map", "tokens") else None
+    cam_info = widgets.layer_picker(
+        m,
+        "Grad-CAM layer",
+        f"sal-cam-for-{neuron_layer}" if neuron_layer else "sal-cam",
+        layouts=("map", "tokens"),
+        default=neuron_layer or cam_default,
+        help="A layer with a spatial map or a token grid; for a neuron, one at or before the neuron's layer.",
+    )
+    smooth = st.toggle("SmoothGrad (average 16 noisy copies; slower)", key="sal-smooth")
+    opacity = st.slider("Overlay opacity", 0.0, 1.0, 0.55, 0.05, key="sal-opacity")
+
+with widgets.guard("backpropagating to the image"):
+    maps = resources.backprop_maps(selection.model_key, selection.image_key, target, cam_info.path, 16 if smooth else 0, m, selection.image)
+
+vanilla = maps["vanilla"]
+cam = maps["cam"]
+what = vanilla.target
+if m.warnings:
+    st.warning("These weights are random: the maps show how the architecture routes gradients, not learned evidence.", icon=":material/warning:")
+
+panels: list[tuple[str, np.ndarray, bool]] = []
+skipped: list[str] = []
+for rule in ("vanilla", "guided", "deconvnet"):
+    result = maps[rule]
+    if rule != "vanilla" and result.rule_applied == 0:
+        skipped.append(rule)
+        st.warning(f"**{rule.capitalize()} backprop does not apply to this model.** {result.notes[0] if result.notes else ''}", icon=":material/block:")
+        continue
+    panels.append((f"{'SmoothGrad ' if smooth else ''}{rule}", result.map, True))
+panels.append(("saliency |∂score/∂pixel|", vanilla.saliency, False))
+if cam is not None:
+    panels.append((f"Grad-CAM ({cam.layer})", cam.upsampled, False))
+    if "guided" not in skipped:
+        panels.append(("guided Grad-CAM", (maps["guided"].attribution * cam.upsampled[None]).sum(axis=0), True))
+    for note in cam.notes:
+        st.info(note, icon=":material/info:")
+elif maps["cam_error"]:
+    st.info(f"Grad-CAM: {maps['cam_error']}", icon=":material/info:")
+
+if "guided" not in skipped and maps["guided"].rule_applied:
+    st.caption(f"Rules were applied to {maps['guided'].rule_applied} activation calls ({len(maps['guided'].rule_modules)} modules). Score of the target: {vanilla.score:.4g}.")
+st.plotly_chart(figures.attribution_panels(panels, title=f"Target: {what}"), key="sal-panels")
+
+st.subheader("Over the image")
+names = [p[0] for p in panels]
+a, b = st.columns([1, 1])
+chosen = a.selectbox("Map", names, index=names.index(f"Grad-CAM ({cam.layer})") if cam is not None else 0, key="sal-overlay")
+title, heat, signed = panels[names.index(chosen)]
+a.plotly_chart(figures.heatmap_overlay(vanilla.image, figures.normalised(heat, signed), f"{title} — {what}", signed=signed, opacity=opacity, zmax=1.0, unit="(relative)"), key="sal-overlay-fig")
+pictures = [figures.gradient_picture(maps[rule].attribution) for rule in ("vanilla", "guided", "deconvnet") if rule not in skipped]
+labels = [rule for rule in ("vanilla", "guided", "deconvnet") if rule not in skipped]
+b.plotly_chart(figures.image_grid([vanilla.image] + pictures, ["input"] + [f"{r} (as a picture)" for r in labels], columns=2, height_per_row=230), key="sal-pictures")
+
+arrays = {rule: maps[rule].attribution for rule in ("vanilla", "guided", "deconvnet")}
+arrays["saliency"] = vanilla.saliency
+if cam is not None:
+    arrays["grad_cam"], arrays["grad_cam_upsampled"] = cam.map, cam.upsampled
+params = {"model": m.name, "weights": m.weights, "image": selection.image_name, "target": what, "grad_cam_layer": cam_info.path, "smoothgrad_samples": 16 if smooth else 0, "rule_applied": {r: maps[r].rule_applied for r in ("guided", "deconvnet")}}
+widgets.downloads("saliency", picture=pictures[min(1, len(pictures) - 1)], arrays=arrays, params=params)
