@@ -18,6 +18,7 @@ from .hub import DEFAULT_MODEL, LoadedModel, Prediction, available_models, load_
 from .images import load_image, sample_image, sample_names
 from .results import Cancelled, StepInfo
 from .targets import class_logit, class_prob, unit
+from .synthesis import optimize_image
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -38,6 +39,7 @@ __all__ = [
     "class_prob",
     "load_image",
     "load_model",
+    "optimize_image",
     "sample_image",
     "sample_names",
     "unit",

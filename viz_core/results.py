@@ -34,3 +34,22 @@ def report(on_step: OnStep | None, fraction: float, message: str = "", **extra: 
     """Call the progress callback if there is one (engines never check for None themselves)."""
     if on_step is not None:
         on_step(StepInfo(float(min(max(fraction, 0.0), 1.0)), message, **extra))
+
+
+@dataclass(frozen=True)
+class Synthesis:
+    """A picture made by gradient ascent (`optimize_image` and its recipes).
+
+    image: the best-scoring picture seen (HxWx3 uint8); final_image: the picture after the last
+    step; scores: the objective at every step run; metrics: method-specific checks (e.g. the
+    class probability of a class model, the relative code distance of an inversion).
+    """
+
+    image: np.ndarray
+    final_image: np.ndarray
+    scores: np.ndarray
+    best_step: int
+    stopped_early: bool
+    seconds: float
+    params: dict[str, Any]
+    metrics: dict[str, float]
