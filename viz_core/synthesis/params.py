@@ -115,7 +115,7 @@ class Fourier:
 
     def render(self) -> torch.Tensor:
         spectrum = torch.view_as_complex(self.spectrum) * self._scale
-        image = torch.fft.irfft2(spectrum, s=self.size, norm="ortho") / 4.0
+        image = torch.fft.irfft2(spectrum, s=self.size) / 4.0
         if self._decorrelate:
             image = torch.einsum("bchw,dc->bdhw", image, _COLOR_SQRT)
         return torch.sigmoid(image)

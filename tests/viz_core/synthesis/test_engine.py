@@ -119,7 +119,7 @@ def test_same_seed_same_picture_other_seed_other_picture(random_cnn: vc.LoadedMo
 
 def test_fourier_renders_valid_pictures() -> None:
     param = fourier((32, 48), sd=0.5, generator=torch.Generator().manual_seed(0))
-    image = param.render()
+    image = param.render().detach()
     assert image.shape == (1, 3, 32, 48)
     assert float(image.min()) >= 0 and float(image.max()) <= 1
     assert float(image.std()) > 0.01
