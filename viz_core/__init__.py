@@ -19,6 +19,8 @@ from .images import load_image, sample_image, sample_names
 from .results import Cancelled, StepInfo
 from .targets import class_logit, class_prob, unit
 from .synthesis import optimize_image
+from .synthesis.recipes import class_model, deepdream, invert, invert_depths, neuron, sample_channel_mean
+from .results import Synthesis
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -40,6 +42,13 @@ __all__ = [
     "load_image",
     "load_model",
     "optimize_image",
+    "class_model",
+    "deepdream",
+    "invert",
+    "invert_depths",
+    "neuron",
+    "sample_channel_mean",
+    "Synthesis",
     "sample_image",
     "sample_names",
     "unit",

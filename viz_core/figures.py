@@ -124,3 +124,19 @@ def curve(values: Sequence[float], title: str, y_label: str, x_label: str = "ste
         fig.add_trace(go.Scatter(y=list(line), mode="lines", name=names[i] if names else y_label))
     fig.update_layout(title=title, margin=_MARGIN, height=300, xaxis_title=x_label, yaxis_title=y_label, showlegend=len(series) > 1)
     return fig
+
+
+from .results import Synthesis  # noqa: E402
+
+
+def synthesis_curve(result: Synthesis, y_label: str, title: str = "Score during optimisation") -> go.Figure:
+    """The objective at every step of an image optimisation, with the step of the returned picture marked."""
+    fig = curve(list(result.scores), title, y_label)
+    if 0 <= result.best_step < len(result.scores):
+        fig.add_trace(go.Scatter(x=[result.best_step], y=[result.scores[result.best_step]], mode="markers", name="best", marker=dict(size=9, color="#d62728"), hovertemplate="best: step %{x}, %{y:.4g}<extra></extra>"))
+    return fig
+
+
+def reconstructions(original: np.ndarray, pictures: Sequence[np.ndarray], titles: Sequence[str], title: str = "") -> go.Figure:
+    """The original beside its reconstructions (feature inversion from several depths)."""
+    return image_grid([original, *pictures], ["original", *titles], columns=len(pictures) + 1, height_per_row=300, title=title)

@@ -5,10 +5,11 @@
 """
 from __future__ import annotations
 
-from . import objectives, params, transforms
+from . import objectives, params, recipes, transforms
 from .engine import OPTIMIZERS, classifier_path, make_generator, model_input, optimize_image, reference_activations
 from .objectives import PENULTIMATE, Objective, Probe
 from .params import Fourier, Param, Perturbation, Pixels, fourier, perturbation, pixels
+from .recipes import class_model, deepdream, invert, invert_depths, inversion_layers, neuron, sample_channel_mean
 from .transforms import blur, blur_every, clip_contribution, clip_norm, decay, jitter, pad, rotate, scale
 
 __all__ = [
@@ -21,6 +22,14 @@ __all__ = [
     "Pixels",
     "Probe",
     "blur",
+    "class_model",
+    "deepdream",
+    "invert",
+    "invert_depths",
+    "inversion_layers",
+    "neuron",
+    "recipes",
+    "sample_channel_mean",
     "blur_every",
     "classifier_path",
     "clip_contribution",
