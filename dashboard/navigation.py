@@ -15,4 +15,8 @@ class PageSpec:
 PAGES: list[PageSpec] = [
     PageSpec("app_pages/predictions.py", "Predictions", ":material/insights:", "Model"),
     PageSpec("app_pages/layers.py", "Layers", ":material/layers:", "Model"),
+    PageSpec("app_pages/class_model.py", "Class model", ":material/auto_awesome:", "Synthesis"),
+    PageSpec("app_pages/neuron.py", "Neuron", ":material/blur_on:", "Synthesis"),
+    PageSpec("app_pages/inversion.py", "Inversion", ":material/flip:", "Synthesis"),
+    PageSpec("app_pages/deepdream.py", "DeepDream", ":material/cloud:", "Synthesis"),
 ]
