@@ -21,7 +21,7 @@ from torch import nn
 
 from ..errors import ConvlensError, LayerError
 from ..hooks import first_tensor, on_forward, resolve_module
-from ..results import Cancelled, Synthesis, report
+from ..results import Cancelled, OnStep, Synthesis, report
 from .objectives import PENULTIMATE, Objective, Probe
 from .params import Param, Pixels, fourier
 from .transforms import ImageStep, Transform
@@ -133,7 +133,7 @@ def optimize_image(
     lr: float = 0.05,
     optimizer: str = "adam",
     generator: int | torch.Generator | None = None,
-    on_step: Any = None,
+    on_step: OnStep | None = None,
     *,
     image_steps: Sequence[ImageStep] = (),
     normalize_grad: bool = False,

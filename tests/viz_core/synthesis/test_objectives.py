@@ -9,7 +9,6 @@ import viz_core as vc
 from viz_core.hooks import count_hooks
 from viz_core.synthesis import PENULTIMATE, optimize_image, pixels, reference_activations
 from viz_core.synthesis import objectives as O
-from viz_core.synthesis import transforms as T
 
 
 def _probe(act: torch.Tensor | None = None, logits: torch.Tensor | None = None, image01: torch.Tensor | None = None) -> O.Probe:
