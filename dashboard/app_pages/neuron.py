@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import resources, widgets
 from viz_core import figures
+from viz_core.layers import token_grid
 
 widgets.page_header(
     "Neuron",
@@ -40,8 +41,10 @@ with st.form("neuron"):
 settings: dict[str, object] = dict(steps=steps, lr=lr, param=param, jitter=jitter, seed=int(seed))
 if param == "pixels":
     settings.update(blur_every=blur_every, blur_sigma=0.5, l2_decay=0.0)
-if position == "centre unit" and info.spatial is not None:
-    settings.update(y=info.spatial[0] // 2, x=info.spatial[1] // 2)
+if position == "centre unit":
+    with widgets.guard("locating the centre unit"):
+        grid = info.spatial if info.layout == "map" else token_grid(info.shape[0])[1:]
+    settings.update(y=grid[0] // 2, x=grid[1] // 2)
 status = st.empty()
 with status.container():
     on_step = widgets.progress(f"Visualising {info.path} channel {channel}", preview=True)
