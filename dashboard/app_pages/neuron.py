@@ -61,8 +61,8 @@ with right:
     st.plotly_chart(figures.synthesis_curve(result, "objective"), key="nr-curve")
     cols = st.columns(3)
     activation = result.metrics["activation"]
-    cols[0].metric("Channel mean on the picture", f"{activation:.3g}")
-    cols[1].metric("Mean over sample photos", f"{baseline:.3g}")
+    cols[0].metric("On the picture", f"{activation:.3g}")
+    cols[1].metric("Sample photos (mean)", f"{baseline:.3g}")
     cols[2].metric("Ratio", f"{activation / baseline:.1f}×" if baseline > 1e-9 else "—")
     if baseline <= 1e-9:
         st.info("This channel's mean over the sample photos is not positive, so a ratio means nothing; compare the two values.", icon=":material/lightbulb:")
