@@ -27,7 +27,7 @@ m = selection.model
 with st.form("class-model"):
     top = st.columns([2, 1, 1, 1])
     with top[0]:
-        class_index = widgets.class_picker(m, "Class", "cm-class", default=130 if m.num_classes == 1000 else 0)
+        class_index = widgets.class_picker(m, "Class", "cm-class", default=323 if m.num_classes == 1000 else 0)
     param = top[1].selectbox("Parameterisation", ["fourier", "pixels"], key="cm-param", help="Fourier + transforms (Olah 2017) or raw pixels with Yosinski's regularisers.")
     steps = top[2].slider("Steps", 16, 512, 128, step=16, key="cm-steps")
     lr = top[3].select_slider("Learning rate", [0.005, 0.01, 0.02, 0.05, 0.1, 0.2], value=0.05, key="cm-lr")
