@@ -141,3 +141,34 @@ def saliency_segmentation(
         attribution.image, attribution.saliency, foreground_quantile=foreground_quantile, background_quantile=background_quantile, iterations=iterations
     )
     return attribution, segmentation
+
+
+# --- synthesis (class models, neurons, inversion, DeepDream) -------------------------------------
+# Settings arrive as a sorted tuple of (name, value) pairs: hashable, and the cache key says exactly
+# which parameters made the picture. The progress callback is `_`-prefixed: never part of the key.
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def class_model(model_key: str, class_index: int, settings: tuple[tuple[str, object], ...], _m: vc.LoadedModel, _on_step: object = None) -> vc.Synthesis:
+    return vc.class_model(_m, class_index, on_step=_on_step, **dict(settings))  # type: ignore[arg-type]
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def neuron(model_key: str, layer: str, channel: int, settings: tuple[tuple[str, object], ...], _m: vc.LoadedModel, _on_step: object = None) -> vc.Synthesis:
+    return vc.neuron(_m, layer, channel, on_step=_on_step, **dict(settings))  # type: ignore[arg-type]
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def inversions(model_key: str, image_key: str, layers: tuple[str | None, ...], settings: tuple[tuple[str, object], ...], _m: vc.LoadedModel, _image: object, _on_step: object = None) -> list[vc.Synthesis]:
+    return vc.invert_depths(_m, _image, list(layers), on_step=_on_step, **dict(settings))  # type: ignore[arg-type]
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def deepdream(model_key: str, image_key: str, layer: str, settings: tuple[tuple[str, object], ...], _m: vc.LoadedModel, _image: object, _on_step: object = None) -> vc.Synthesis:
+    return vc.deepdream(_m, _image, layer, on_step=_on_step, **dict(settings))  # type: ignore[arg-type]
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def channel_mean_over_samples(model_key: str, layer: str, channel: int, _m: vc.LoadedModel) -> float:
+    """The channel's mean activation over the sample photos: the yardstick for a neuron picture."""
+    return vc.sample_channel_mean(_m, layer, channel)

@@ -29,6 +29,9 @@ from .attribution import (
     saliency,
     smoothgrad,
 )
+from .synthesis import optimize_image
+from .synthesis.recipes import class_model, deepdream, invert, invert_depths, neuron, sample_channel_mean
+from .results import Synthesis
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -49,6 +52,14 @@ __all__ = [
     "class_prob",
     "load_image",
     "load_model",
+    "optimize_image",
+    "class_model",
+    "deepdream",
+    "invert",
+    "invert_depths",
+    "neuron",
+    "sample_channel_mean",
+    "Synthesis",
     "sample_image",
     "sample_names",
     "unit",

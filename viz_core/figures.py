@@ -272,3 +272,19 @@ def segmentation_panels(picture: np.ndarray, saliency_map: np.ndarray, seeds: np
     for i in (1, 2, 3):
         fig.update_yaxes(scaleanchor=f"x{i if i > 1 else ''}", row=1, col=i)
     return fig
+
+
+from .results import Synthesis  # noqa: E402
+
+
+def synthesis_curve(result: Synthesis, y_label: str, title: str = "Score during optimisation") -> go.Figure:
+    """The objective at every step of an image optimisation, with the step of the returned picture marked."""
+    fig = curve(list(result.scores), title, y_label)
+    if 0 <= result.best_step < len(result.scores):
+        fig.add_trace(go.Scatter(x=[result.best_step], y=[result.scores[result.best_step]], mode="markers", name="best", marker=dict(size=9, color="#d62728"), hovertemplate="best: step %{x}, %{y:.4g}<extra></extra>"))
+    return fig
+
+
+def reconstructions(original: np.ndarray, pictures: Sequence[np.ndarray], titles: Sequence[str], title: str = "") -> go.Figure:
+    """The original beside its reconstructions (feature inversion from several depths)."""
+    return image_grid([original, *pictures], ["original", *titles], columns=len(pictures) + 1, height_per_row=300, title=title)

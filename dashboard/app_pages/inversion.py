@@ -1,0 +1,65 @@
+"""Feature inversion: what a layer's code still knows about the image, shown as reconstructions."""
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import resources, widgets
+from viz_core import figures
+from viz_core.synthesis import inversion_layers
+
+widgets.page_header(
+    "Inversion",
+    "Take the numbers a layer computes for the input image, then search for a picture that makes the layer "
+    "compute the same numbers. Shallow layers give back almost the photo; deep layers keep only what matters "
+    "for recognising it, so colours, positions and details drift. Mahendran & Vedaldi (2015).",
+    "For a layer code Φ₀ = Φ(x₀), the reconstruction maximises −‖Φ(x) − Φ₀‖² / ‖Φ₀‖² − λ_TV·TV(x) − λ_α·‖x‖_α "
+    "starting from grey (decorrelated Fourier parameterisation). TV, the total variation, "
+    "penalises noise; the α-norm keeps pixels in range. 'penultimate' is the classifier's input (the image "
+    "code every class score is computed from). The relative distance ‖Φ(x) − Φ₀‖ / ‖Φ₀‖ is measured on the "
+    "final picture.",
+)
+selection = widgets.current()
+m = selection.model
+
+suggested = inversion_layers(m, 3)
+choices = [info.path for info in m.layers() if info.layout in ("map", "tokens", "vector")]
+with st.form("inversion"):
+    layers = st.multiselect("Layers (shallow to deep)", choices, default=suggested, key=f"inv-layers|{m.name}", help="Each layer is reconstructed separately.")
+    penultimate = st.checkbox("Also the penultimate code", value=True, key="inv-penultimate")
+    row = st.columns(5)
+    steps = row[0].slider("Steps per layer", 25, 500, 75, step=25, key="inv-steps")
+    lr = row[1].select_slider("Learning rate", [0.01, 0.02, 0.05, 0.1, 0.2], value=0.1, key="inv-lr")
+    tv_weight = row[2].select_slider("TV weight", [0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5], value=0.01, key="inv-tv")
+    alpha_weight = row[3].select_slider("α-norm weight", [0.0, 0.1, 1.0, 10.0], value=0.0, key="inv-alpha")
+    seed = row[4].number_input("Seed", 0, 10_000, 0, key="inv-seed")
+    st.form_submit_button("Reconstruct", type="primary", icon=":material/auto_awesome:")
+
+order = {path: i for i, path in enumerate(choices)}
+chosen: list[str | None] = sorted(layers, key=order.get) + ([None] if penultimate else [])
+if not chosen:
+    st.info("Pick at least one layer, or tick the penultimate code.", icon=":material/lightbulb:")
+    st.stop()
+settings = dict(steps=steps, lr=lr, tv_weight=tv_weight, alpha_weight=alpha_weight, seed=int(seed))
+status = st.empty()
+with status.container():
+    on_step = widgets.progress(f"Reconstructing from {len(chosen)} layer(s)", preview=True)
+with widgets.guard("inverting the features"):
+    results = resources.inversions(selection.model_key, selection.image_key, tuple(chosen), tuple(sorted(settings.items())), m, selection.image, on_step)
+    original = (m.image01(selection.image) * 255).round().astype("uint8")
+status.empty()
+
+if "random" in m.weights:
+    st.warning("This model has random weights: its codes are random projections, so what survives says little about learning.", icon=":material/warning:")
+titles = [f"{layer or 'penultimate'} · dist {r.metrics['relative_distance']:.3f}" for layer, r in zip(chosen, results)]
+st.plotly_chart(figures.reconstructions(original, [r.image for r in results], titles), key="inv-grid")
+st.plotly_chart(figures.curve([list(r.scores) for r in results], "Score during optimisation", "score (−relative distance² − priors)", names=[layer or "penultimate" for layer in chosen]), key="inv-curves")
+rows = {
+    "layer": [layer or "penultimate" for layer in chosen],
+    "relative code distance": [round(r.metrics["relative_distance"], 4) for r in results],
+    "top-1 of reconstruction": [m.class_names[int(r.metrics["top1"])] for r in results],
+    "top-1 of original": [m.class_names[int(r.metrics["original_top1"])] for r in results],
+    "seconds": [round(r.seconds, 1) for r in results],
+}
+st.dataframe(rows, hide_index=True, width="stretch")
+arrays = {"original": original, **{f"reconstruction_{i}": r.image for i, r in enumerate(results)}}
+widgets.downloads("inversion", picture=results[-1].image, arrays=arrays, params={"layers": rows["layer"], **settings, "metrics": [r.metrics for r in results]})

@@ -1,0 +1,69 @@
+"""Neuron / channel visualisation: the picture that excites one channel of any layer the most."""
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import resources, widgets
+from viz_core import figures
+from viz_core.layers import token_grid
+
+widgets.page_header(
+    "Neuron",
+    "Pick a layer and one of its channels; starting from grey, the picture is changed until that channel "
+    "responds as strongly as possible. Early layers give colours and edges, middle layers textures and "
+    "patterns, deep layers object parts. Erhan et al. (2009); Yosinski et al. (2015); Olah et al. (2017).",
+    "The objective is the channel's mean activation over all positions (on a vision transformer: over the "
+    "patch tokens), or one unit at a chosen position. Priors are the same as on the Class model page; the "
+    "lecture's point that *blurring* the picture between steps works better than an L2 penalty is the "
+    "*pixels* setting with 'blur every k steps'.\n\n"
+    "The ratio compares the channel's activation on the picture with its mean over the bundled sample photos.",
+)
+selection = widgets.current()
+m = selection.model
+
+with st.form("neuron"):
+    top = st.columns([2, 1, 1, 1])
+    with top[0]:
+        default_layer = "blocks.5" if any(info.path == "blocks.5" for info in m.layers()) else None
+        info = widgets.layer_picker(m, "Layer", "nr-layer", kinds=("block", "conv", "activation", "norm"), default=default_layer)
+    with top[1]:
+        channel = widgets.channel_picker(info, "Channel", "nr-channel", default=10)
+    position = top[2].selectbox("Unit", ["channel mean", "centre unit"], key="nr-position", help="The channel's mean over the map, or the one unit at the centre.")
+    steps = top[3].slider("Steps", 16, 512, 128, step=16, key="nr-steps")
+    row = st.columns(5)
+    param = row[0].selectbox("Parameterisation", ["fourier", "pixels"], key="nr-param")
+    lr = row[1].select_slider("Learning rate", [0.005, 0.01, 0.02, 0.05, 0.1, 0.2], value=0.05, key="nr-lr")
+    jitter = row[2].slider("Jitter (px)", 0, 32, 8, key="nr-jitter")
+    blur_every = row[3].slider("Blur every k steps (pixels)", 0, 16, 4, key="nr-blur-every")
+    seed = row[4].number_input("Seed", 0, 10_000, 0, key="nr-seed")
+    st.form_submit_button("Visualise", type="primary", icon=":material/auto_awesome:")
+
+settings: dict[str, object] = dict(steps=steps, lr=lr, param=param, jitter=jitter, seed=int(seed))
+if param == "pixels":
+    settings.update(blur_every=blur_every, blur_sigma=0.5, l2_decay=0.0)
+if position == "centre unit":
+    with widgets.guard("locating the centre unit"):
+        grid = info.spatial if info.layout == "map" else token_grid(info.shape[0])[1:]
+    settings.update(y=grid[0] // 2, x=grid[1] // 2)
+status = st.empty()
+with status.container():
+    on_step = widgets.progress(f"Visualising {info.path} channel {channel}", preview=True)
+with widgets.guard("visualising the channel"):
+    result = resources.neuron(selection.model_key, info.path, channel, tuple(sorted(settings.items())), m, on_step)
+    baseline = resources.channel_mean_over_samples(selection.model_key, info.path, channel, m)
+status.empty()
+
+if "random" in m.weights:
+    st.warning("This model has random weights: the picture shows what an untrained channel responds to.", icon=":material/warning:")
+left, right = st.columns([1, 1])
+left.plotly_chart(figures.image(result.image, f"{info.path}, channel {channel} ({position}, {param})"), key="nr-image")
+with right:
+    st.plotly_chart(figures.synthesis_curve(result, "objective"), key="nr-curve")
+    cols = st.columns(3)
+    activation = result.metrics["activation"]
+    cols[0].metric("On the picture", f"{activation:.3g}")
+    cols[1].metric("Sample photos (mean)", f"{baseline:.3g}")
+    cols[2].metric("Ratio", f"{activation / baseline:.1f}×" if baseline > 1e-9 else "—")
+    if baseline <= 1e-9:
+        st.info("This channel's mean over the sample photos is not positive, so a ratio means nothing; compare the two values.", icon=":material/lightbulb:")
+widgets.downloads(f"neuron-{info.path}-{channel}", picture=result.image, arrays={"image": result.image, "scores": result.scores}, params={**result.params, **result.metrics, "sample_mean": baseline})
