@@ -15,4 +15,7 @@ class PageSpec:
 PAGES: list[PageSpec] = [
     PageSpec("app_pages/predictions.py", "Predictions", ":material/insights:", "Model"),
     PageSpec("app_pages/layers.py", "Layers", ":material/layers:", "Model"),
+    PageSpec("app_pages/filters.py", "Filters", ":material/grid_view:", "Dataset"),
+    PageSpec("app_pages/patches.py", "Top patches", ":material/view_module:", "Dataset"),
+    PageSpec("app_pages/embeddings.py", "Embeddings", ":material/scatter_plot:", "Dataset"),
 ]

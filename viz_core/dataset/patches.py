@@ -65,7 +65,27 @@ def _grid(shape: Sequence[int], layer: str) -> tuple[str, int, int, int]:
     raise LayerError(f"Layer '{layer}' has an output of shape {tuple(shape)}; it has no units to rank.", "Pick a conv, block or token layer.")
 
 
-def receptive_field(m: "LoadedModel", layer: str, samples: int = 4, seed: int = 0) -> ReceptiveField:
+def suggest_layer(m: "LoadedModel") -> str:
+    """A layer whose units see a part of the image, not all of it: the first block or activation
+    at stride 16 or more (CNNs), else the deepest such map layer, else a middle token block (ViTs).
+    """
+    _, in_h, _ = m.input_size
+    layers = m.layers()
+    shallow = [info for info in layers if info.depth <= 2]
+    leaves = [info for info in shallow if not any(other.path.startswith(info.path + ".") for other in shallow)]  # no containers of stages
+    maps = [info for info in leaves if info.layout == "map" and info.kind in ("block", "activation") and info.shape[1] >= 2]
+    for info in maps:
+        if info.shape[1] <= in_h / 16:
+            return info.path
+    if maps:
+        return maps[-1].path
+    tokens = [info for info in leaves if info.layout == "tokens" and info.kind == "block"]
+    if tokens:
+        return tokens[len(tokens) // 2].path
+    raise LayerError(f"{m.name} has no layer with spatial units to rank.", "Top patches need a conv or token layer.")
+
+
+def receptive_field(m: "LoadedModel", layer: str, samples: int = 2, seed: int = 0) -> ReceptiveField:
     """Measure the receptive field of `layer`'s centre unit from the gradient of the input.
 
     Why these choices: the score is the unit summed over channels and over a few noise images,
