@@ -138,17 +138,21 @@ def _tile_canvas(tiles: np.ndarray, rows: int, columns: int, gap: int, fill: flo
     return canvas
 
 
+def filters_picture(result: Filters, tile: int = 48) -> np.ndarray:
+    """RGB filter tiles enlarged (nearest neighbour) into one square-ish uint8 picture."""
+    zoom = max(1, tile // result.tiles.shape[1])
+    tiles = result.tiles.repeat(zoom, axis=1).repeat(zoom, axis=2)
+    columns = int(np.ceil(np.sqrt(len(tiles))))
+    rows = int(np.ceil(len(tiles) / columns))
+    return _tile_canvas(tiles, rows, columns, max(2, zoom // 2), 255)
+
+
 def filters_figure(result: Filters) -> go.Figure:
     """RGB filter tiles in a square-ish grid, or a filters × input-channels grid of signed kernels."""
     if result.mode == "rgb":
-        tiles = result.tiles
-        zoom = max(1, 48 // tiles.shape[1])
-        tiles = tiles.repeat(zoom, axis=1).repeat(zoom, axis=2)
-        columns = int(np.ceil(np.sqrt(len(tiles))))
-        rows = int(np.ceil(len(tiles) / columns))
-        canvas = _tile_canvas(tiles, rows, columns, max(2, zoom // 2), 255)
-        fig = image(canvas, f"{result.layer}: {len(result.tiles)} of {result.weight_shape[0]} filters as RGB ({result.scale} scale)", height=max(320, 60 * rows + 60))
-        return fig
+        canvas = filters_picture(result)
+        rows = int(np.ceil(len(result.tiles) / np.ceil(np.sqrt(len(result.tiles)))))
+        return image(canvas, f"{result.layer}: {len(result.tiles)} of {result.weight_shape[0]} filters as RGB ({result.scale} scale)", height=max(320, 60 * rows + 60))
     kernels = result.kernels  # F, I, kh, kw
     n_filters, n_inputs, kh, kw = kernels.shape
     cells = kernels.reshape(n_filters * n_inputs, kh, kw)
@@ -208,8 +212,8 @@ def top_patches_figure(result: TopPatches, zoom_to: int = 72) -> go.Figure:
         dragmode=False,
         yaxis=dict(tickvals=[r * step_y + height * zoom / 2 for r in range(channels)], ticktext=[f"ch {c}" for c in result.channels]),
     )
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, range=[-2, canvas.shape[1] + 2])
-    fig.update_yaxes(showgrid=False, zeroline=False, scaleanchor="x", autorange="reversed")
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, range=[-2, canvas.shape[1] + 2], constrain="domain")
+    fig.update_yaxes(showgrid=False, zeroline=False, scaleanchor="x", autorange="reversed", constrain="domain")
     return fig
 
 
@@ -275,5 +279,5 @@ def embedding_scatter(
         fig.add_trace(go.Scatter(x=[coords[highlight, 0]], y=[coords[highlight, 1]], mode="markers", name="chosen image", marker=dict(size=16, symbol="star", color="black", line=dict(color="white", width=1)), hoverinfo="skip"))
     fig.update_layout(title=title, margin=_MARGIN, height=height, dragmode="lasso", legend=dict(itemsizing="constant"))
     fig.update_xaxes(showticklabels=False, zeroline=False)
-    fig.update_yaxes(showticklabels=False, zeroline=False, scaleanchor="x")
+    fig.update_yaxes(showticklabels=False, zeroline=False)
     return fig

@@ -83,8 +83,12 @@ with side:
         st.markdown("**Select points** on the map to see their images here.")
 
 st.subheader("Nearest neighbours: features vs pixels")
-default_query = selected[0] if selected else chosen
-query = int(st.number_input(f"Image # (0–{len(feats.values) - 1}; a selection on the map picks it)", 0, len(feats.values) - 1, min(default_query, len(feats.values) - 1), key="embeddings-query"))
+if selected and st.session_state.get("embeddings-last-selection") != selected[0]:
+    st.session_state["embeddings-last-selection"] = selected[0]
+    st.session_state["embeddings-query"] = selected[0]  # a new selection on the map picks the query image
+if st.session_state.get("embeddings-query", 0) >= len(feats.values):
+    st.session_state["embeddings-query"] = 0
+query = int(st.number_input(f"Image # (0–{len(feats.values) - 1}; selecting a point on the map picks it)", 0, len(feats.values) - 1, key="embeddings-query"))
 with widgets.guard("finding neighbours"):
     near_features = vc.neighbours(feats, query, k=8, space="features")
     near_pixels = vc.neighbours(feats, query, k=8, space="pixels")
@@ -92,7 +96,7 @@ q, rows = st.columns([1, 6])
 q.image(feats.thumbnails[query], caption=f"#{query} {label_text[query]}", width=96)
 with rows:
     st.markdown("**In feature space** (what the network finds similar)")
-    st.image([feats.thumbnails[r] for r in near_features.indices], caption=[f"{label_text[r]} · {d:.2f}" for r, d in zip(near_features.indices, near_features.distances)], width=80)
+    st.image([feats.thumbnails[r] for r in near_features.indices], caption=[f"{label_text[r]} · {d:.3f}" for r, d in zip(near_features.indices, near_features.distances)], width=80)
     st.markdown("**In pixel space** (what looks similar pixel by pixel)")
     st.image([feats.thumbnails[r] for r in near_pixels.indices], caption=[f"{label_text[r]} · {d:.1f}" for r, d in zip(near_pixels.indices, near_pixels.distances)], width=80)
 same_f = float(np.mean(feats.labels[near_features.indices] == feats.labels[query]))

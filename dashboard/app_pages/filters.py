@@ -44,7 +44,7 @@ st.plotly_chart(figures.filters_figure(result), key="filters-figure")
 st.caption(f"Showing {result.shown[0]} filters" + (f" × {result.shown[1]} input channels" if result.mode == "kernels" else "") + f" of weights shaped {result.weight_shape}.")
 widgets.downloads(
     f"filters-{info.path}",
-    picture=result.tiles[0] if result.mode == "rgb" and len(result.tiles) == 1 else None,
+    picture=figures.filters_picture(result) if result.mode == "rgb" else None,
     arrays={"tiles": result.tiles} if result.mode == "rgb" else {"kernels": result.kernels},
     params={"model": m.name, "weights": m.weights, "layer": info.path, "scale": scale, "weight_shape": list(result.weight_shape)},
 )
