@@ -152,7 +152,7 @@ def filters_figure(result: Filters) -> go.Figure:
     if result.mode == "rgb":
         canvas = filters_picture(result)
         rows = int(np.ceil(len(result.tiles) / np.ceil(np.sqrt(len(result.tiles)))))
-        return image(canvas, f"{result.layer}: {len(result.tiles)} of {result.weight_shape[0]} filters as RGB ({result.scale} scale)", height=max(320, 60 * rows + 60))
+        return image(canvas, f"{result.layer}: {len(result.tiles)} of {result.weight_shape[0]} filters as {'RGB' if result.shown[1] == 3 else 'grey'} ({result.scale} scale)", height=max(320, 60 * rows + 60))
     kernels = result.kernels  # F, I, kh, kw
     n_filters, n_inputs, kh, kw = kernels.shape
     cells = kernels.reshape(n_filters * n_inputs, kh, kw)
