@@ -22,4 +22,7 @@ PAGES: list[PageSpec] = [
     PageSpec("app_pages/neuron.py", "Neuron", ":material/blur_on:", "Synthesis"),
     PageSpec("app_pages/inversion.py", "Inversion", ":material/flip:", "Synthesis"),
     PageSpec("app_pages/deepdream.py", "DeepDream", ":material/cloud:", "Synthesis"),
+    PageSpec("app_pages/filters.py", "Filters", ":material/grid_view:", "Dataset"),
+    PageSpec("app_pages/patches.py", "Top patches", ":material/view_module:", "Dataset"),
+    PageSpec("app_pages/embeddings.py", "Embeddings", ":material/scatter_plot:", "Dataset"),
 ]

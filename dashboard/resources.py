@@ -10,10 +10,12 @@ import hashlib
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
 import viz_core as vc
 from viz_core.images import image_digest
+from viz_core.results import Features, Filters, Projection, TopPatches
 
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "convlens-uploads"
 
@@ -172,3 +174,78 @@ def deepdream(model_key: str, image_key: str, layer: str, settings: tuple[tuple[
 def channel_mean_over_samples(model_key: str, layer: str, channel: int, _m: vc.LoadedModel) -> float:
     """The channel's mean activation over the sample photos: the yardstick for a neuron picture."""
     return vc.sample_channel_mean(_m, layer, channel)
+
+
+# --- dataset passes: collections, filters, top patches, embeddings -------------------------------
+COLLECTION_CHOICES = {"digits": "Digits (scikit-learn, 1,797)", "photos": "Sample photo crops (300)", "folder": "A folder on this machine", "zip": "Upload a zip of images"}
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading the collection…")
+def collection(kind: str, key: str, _source: "str | bytes") -> vc.Collection:
+    """One shared, immutable collection per source (`key`: the name, folder path, or zip digest)."""
+    return vc.collection(_source)
+
+
+def collection_picker(m: vc.LoadedModel, key: str) -> vc.Collection:
+    """Choose the image collection a dataset page scans (the model's own demo collection first)."""
+    options = list(COLLECTION_CHOICES)
+    default = options.index(m.default_collection) if m.default_collection in options else options.index("photos")
+    kind = st.selectbox("Image collection", options, index=default, format_func=COLLECTION_CHOICES.get, key=f"{key}-collection|{m.name}")
+    if kind == "folder":
+        path = st.text_input("Folder path (flat, or one subfolder per class)", key=f"{key}-folder")
+        if not path:
+            st.info("Type the path of a folder of images; subfolder names become labels.", icon=":material/folder:")
+            st.stop()
+        from viz_core.dataset.sources import folder
+
+        c = folder(path)  # re-listed on every run so that a changed folder gets a new digest
+        c = collection("folder", c.digest, path)
+    elif kind == "zip":
+        upload = st.file_uploader("Zip of images (folders inside become labels)", type=["zip"], key=f"{key}-zip")
+        if upload is None:
+            st.info("Upload a .zip of PNG/JPEG images; nothing is extracted to disk.", icon=":material/folder_zip:")
+            st.stop()
+        data = upload.getvalue()
+        c = collection("zip", hashlib.sha256(data).hexdigest(), data)
+    else:
+        c = collection(kind, kind, kind)
+    note = f"**{c.title}**: {len(c)} images, {len(c.label_names)} labels"
+    if c.skipped:
+        note += f", {len(c.skipped)} files skipped"
+    st.caption(note)
+    if c.skipped:
+        with st.expander(f"{len(c.skipped)} skipped files"):
+            st.text("\n".join(c.skipped[:200]))
+    return c
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def filters(model_key: str, layer: str, scale: str, _m: vc.LoadedModel) -> Filters:
+    return vc.filters(_m, layer, scale=scale)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def top_patches(model_key: str, collection_key: str, layer: str, channels: tuple[int, ...] | None, k: int, n_channels: int, _m: vc.LoadedModel, _c: vc.Collection, _on_step: object = None) -> TopPatches:
+    return vc.top_patches(_m, _c, layer, list(channels) if channels else None, k, n_channels=n_channels, on_step=_on_step)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def collection_view(model_key: str, collection_key: str, index: int, _m: vc.LoadedModel, _c: vc.Collection) -> np.ndarray:
+    """Image `index` of a collection as the model sees it (HxWx3 uint8)."""
+    return (_m.image01(_c.load(index)) * 255).round().astype("uint8")
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def features(model_key: str, collection_key: str, layer: str | None, pool: str, limit: int, seed: int, _m: vc.LoadedModel, _c: vc.Collection, _on_step: object = None) -> Features:
+    return vc.features(_m, _c, layer, pool=pool, limit=limit, seed=seed, on_step=_on_step)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def projection(features_key: str, method: str, seed: int, perplexity: float, n_neighbors: int, min_dist: float, _f: Features, _on_step: object = None) -> Projection:
+    return vc.project(_f, method, seed=seed, perplexity=perplexity, n_neighbors=n_neighbors, min_dist=min_dist, on_step=_on_step)
+
+
+@st.cache_resource(show_spinner=False)
+def umap_ready(_on_step: object = None) -> float:
+    """Pay umap-learn's numba compilation once per server process."""
+    return vc.warm_umap(_on_step)

@@ -73,3 +73,20 @@ __all__ = [
     "saliency",
     "smoothgrad",
 ]
+from .dataset import Collection, collection, features, mosaic, neighbours, project, receptive_field, scan, top_patches, warm_umap
+from .filters import filter_layers, filters
+
+__all__ += [
+    "Collection",
+    "collection",
+    "features",
+    "filter_layers",
+    "filters",
+    "mosaic",
+    "neighbours",
+    "project",
+    "receptive_field",
+    "scan",
+    "top_patches",
+    "warm_umap",
+]

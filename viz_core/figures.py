@@ -12,6 +12,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .results import Filters, TopPatches
+
 DIVERGING = "RdBu_r"
 SEQUENTIAL = "Viridis"
 _MARGIN = dict(l=10, r=10, t=40, b=10)
@@ -288,3 +290,158 @@ def synthesis_curve(result: Synthesis, y_label: str, title: str = "Score during 
 def reconstructions(original: np.ndarray, pictures: Sequence[np.ndarray], titles: Sequence[str], title: str = "") -> go.Figure:
     """The original beside its reconstructions (feature inversion from several depths)."""
     return image_grid([original, *pictures], ["original", *titles], columns=len(pictures) + 1, height_per_row=300, title=title)
+
+
+def _tile_canvas(tiles: np.ndarray, rows: int, columns: int, gap: int, fill: float | int) -> np.ndarray:
+    """(R*C, h, w, ...) tiles -> one canvas with `gap` pixels between them, row-major."""
+    count, height, width = tiles.shape[:3]
+    canvas = np.full((rows * (height + gap) - gap, columns * (width + gap) - gap, *tiles.shape[3:]), fill, dtype=tiles.dtype)
+    for i in range(count):
+        r, c = divmod(i, columns)
+        canvas[r * (height + gap) : r * (height + gap) + height, c * (width + gap) : c * (width + gap) + width] = tiles[i]
+    return canvas
+
+
+def filters_picture(result: Filters, tile: int = 48) -> np.ndarray:
+    """RGB filter tiles enlarged (nearest neighbour) into one square-ish uint8 picture."""
+    zoom = max(1, tile // result.tiles.shape[1])
+    tiles = result.tiles.repeat(zoom, axis=1).repeat(zoom, axis=2)
+    columns = int(np.ceil(np.sqrt(len(tiles))))
+    rows = int(np.ceil(len(tiles) / columns))
+    return _tile_canvas(tiles, rows, columns, max(2, zoom // 2), 255)
+
+
+def filters_figure(result: Filters) -> go.Figure:
+    """RGB filter tiles in a square-ish grid, or a filters × input-channels grid of signed kernels."""
+    if result.mode == "rgb":
+        canvas = filters_picture(result)
+        rows = int(np.ceil(len(result.tiles) / np.ceil(np.sqrt(len(result.tiles)))))
+        return image(canvas, f"{result.layer}: {len(result.tiles)} of {result.weight_shape[0]} filters as {'RGB' if result.shown[1] == 3 else 'grey'} ({result.scale} scale)", height=max(320, 60 * rows + 60))
+    kernels = result.kernels  # F, I, kh, kw
+    n_filters, n_inputs, kh, kw = kernels.shape
+    cells = kernels.reshape(n_filters * n_inputs, kh, kw)
+    canvas = _tile_canvas(cells.astype(np.float64), n_filters, n_inputs, 1, np.nan)
+    fig = go.Figure(
+        go.Heatmap(
+            z=canvas,
+            colorscale=DIVERGING,
+            zmin=-1,
+            zmax=1,
+            zmid=0,
+            hovertemplate="weight (scaled)=%{z:.3f}<extra></extra>",
+            colorbar=dict(thickness=12, title="scaled"),
+        )
+    )
+    fig.update_layout(
+        title=f"{result.layer}: {n_filters} filters (rows) × {n_inputs} input channels (columns) of {result.weight_shape}, {result.scale} scale",
+        margin=_MARGIN,
+        height=int(min(1400, max(320, n_filters * (kh + 1) * 6 + 80))),
+    )
+    return _hide_axes(fig)
+
+
+def top_patches_figure(result: TopPatches, zoom_to: int = 72) -> go.Figure:
+    """One row of k patches per channel, best on the left (the lecture's pool5 picture).
+
+    Transparent markers over the patches carry (row, column) so a click can select a patch.
+    """
+    channels, k, height, width = result.patches.shape[:4]
+    zoom = max(1, zoom_to // max(height, width))
+    tiles = result.patches.repeat(zoom, axis=2).repeat(zoom, axis=3).reshape(channels * k, height * zoom, width * zoom, 3)
+    gap = 4
+    canvas = _tile_canvas(tiles, channels, k, gap, 255)
+    fig = go.Figure(go.Image(z=canvas, hoverinfo="skip"))
+    step_y, step_x = height * zoom + gap, width * zoom + gap
+    rows, cols = np.meshgrid(np.arange(channels), np.arange(k), indexing="ij")
+    text = [
+        f"channel {result.channels[r]}, rank {c + 1}<br>{result.image_names[r, c]} ({result.image_labels[r, c]})<br>max response {result.values[r, c]:.3g}"
+        for r, c in zip(rows.ravel(), cols.ravel())
+    ]
+    fig.add_trace(
+        go.Scatter(
+            x=(cols.ravel() * step_x + height * zoom / 2).tolist(),
+            y=(rows.ravel() * step_y + width * zoom / 2).tolist(),
+            mode="markers",
+            marker=dict(size=max(12, height * zoom * 0.9), symbol="square", opacity=0.01, color="black"),
+            customdata=np.stack([rows.ravel(), cols.ravel()], axis=1),
+            hovertext=text,
+            hovertemplate="%{hovertext}<extra></extra>",
+            showlegend=False,
+        )
+    )
+    fig.update_layout(
+        title=f"Top-{k} patches of {result.layer} ({result.rf_size[0]}×{result.rf_size[1]} px field) over {result.collection}",
+        margin=dict(l=70, r=10, t=40, b=10),
+        height=int(channels * step_y + 80),
+        dragmode=False,
+        yaxis=dict(tickvals=[r * step_y + height * zoom / 2 for r in range(channels)], ticktext=[f"ch {c}" for c in result.channels]),
+    )
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, range=[-2, canvas.shape[1] + 2], constrain="domain")
+    fig.update_yaxes(showgrid=False, zeroline=False, scaleanchor="x", autorange="reversed", constrain="domain")
+    return fig
+
+
+def image_with_box(picture: np.ndarray, box: Sequence[int], title: str = "", height: int = 360) -> go.Figure:
+    """A picture with one rectangle (top, left, bottom, right; exclusive) drawn on it."""
+    fig = image(picture, title, height)
+    top, left, bottom, right = (float(v) for v in box)
+    fig.add_shape(type="rect", x0=left - 0.5, x1=right - 0.5, y0=top - 0.5, y1=bottom - 0.5, line=dict(color="#ffd60a", width=3))
+    return fig
+
+
+def receptive_field_figure(gradient: np.ndarray, box: Sequence[int], title: str = "", height: int = 360) -> go.Figure:
+    """|gradient| of one unit over the input (how much each pixel can move it) with its support box."""
+    fig = go.Figure(go.Heatmap(z=np.asarray(gradient, dtype=np.float64), colorscale=SEQUENTIAL, zmin=0, zmax=1, hovertemplate="x=%{x}, y=%{y}<br>|gradient| (relative)=%{z:.3g}<extra></extra>", colorbar=dict(thickness=12)))
+    top, left, bottom, right = (float(v) for v in box)
+    fig.add_shape(type="rect", x0=left - 0.5, x1=right - 0.5, y0=top - 0.5, y1=bottom - 0.5, line=dict(color="#ff006e", width=2))
+    fig.update_layout(title=title, margin=_MARGIN, height=height)
+    return _hide_axes(fig)
+
+
+_QUALITATIVE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#393b79", "#7f7f7f")
+
+
+def embedding_scatter(
+    coords: np.ndarray,
+    groups: Sequence[str],
+    hover: Sequence[str],
+    title: str = "",
+    *,
+    max_groups: int = 10,
+    highlight: int | None = None,
+    height: int = 560,
+) -> go.Figure:
+    """2-D map of images, one trace per most frequent group (the rest as "other"), WebGL when large.
+
+    Each point's customdata is its row, so a selection can show the images.
+    """
+    coords = np.asarray(coords)
+    groups = np.asarray(groups, dtype=object)
+    names, counts = np.unique(groups, return_counts=True)
+    top = [str(n) for n in names[np.argsort(-counts, kind="stable")][:max_groups]]
+    top.sort(key=lambda s: (len(s), s) if s.isdigit() else (0, s))
+    scatter = go.Scattergl if len(coords) > 1000 else go.Scatter
+    fig = go.Figure()
+    hover = np.asarray(hover, dtype=object)
+    for i, name in enumerate(top + ["other"]):
+        rows = np.flatnonzero(groups == name) if name != "other" else np.flatnonzero(~np.isin(groups, top))
+        if rows.size == 0:
+            continue
+        fig.add_trace(
+            scatter(
+                x=coords[rows, 0],
+                y=coords[rows, 1],
+                mode="markers",
+                name=f"{name} ({rows.size})",
+                marker=dict(size=6 if len(coords) > 1000 else 8, color=_QUALITATIVE[min(i, len(_QUALITATIVE) - 1)] if name != "other" else "#c7c7c7", opacity=0.8),
+                customdata=rows,
+                hovertext=hover[rows],
+                hovertemplate="%{hovertext}<extra></extra>",
+            )
+        )
+    if highlight is not None:
+        fig.add_trace(go.Scatter(x=[coords[highlight, 0]], y=[coords[highlight, 1]], mode="markers", name="chosen image", marker=dict(size=16, symbol="star", color="black", line=dict(color="white", width=1)), hoverinfo="skip"))
+    fig.update_layout(title=title, margin=_MARGIN, height=height, dragmode="lasso", legend=dict(itemsizing="constant"))
+    fig.update_xaxes(showticklabels=False, zeroline=False)
+    fig.update_yaxes(showticklabels=False, zeroline=False)
+    return fig

@@ -158,3 +158,93 @@ class Synthesis:
     seconds: float
     params: dict[str, Any]
     metrics: dict[str, float]
+
+
+@dataclass(frozen=True)
+class TopPatches:
+    """Max-activating patches: for each of C channels, the k best images (rows sorted, best first).
+
+    `boxes` are (top, left, bottom, right) of each crop in the model-input picture of that image;
+    `positions` the (y, x) of the unit on the layer's grid (-1 for vector layers).
+    """
+
+    layer: str
+    channels: np.ndarray  # (C,)
+    values: np.ndarray  # (C, k) maximal response
+    image_indices: np.ndarray  # (C, k) index in the collection
+    positions: np.ndarray  # (C, k, 2)
+    boxes: np.ndarray  # (C, k, 4)
+    patches: np.ndarray  # (C, k, h, w, 3) uint8
+    image_names: np.ndarray  # (C, k) str
+    image_labels: np.ndarray  # (C, k) str
+    channel_variance: np.ndarray  # (C,) variance over images of the channel's maximum
+    rf_size: tuple[int, int]
+    rf_box: tuple[int, int, int, int]  # the centre unit's field
+    rf_gradient: np.ndarray  # (H, W) |gradient| of the centre unit, max 1
+    rf_global: bool
+    note: str
+    layout: str  # map | tokens | vector
+    grid: tuple[int, int]
+    k: int
+    collection: str
+    collection_digest: str
+    images_seen: int
+    skipped: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Features:
+    """One feature vector per image of a collection, with what is needed to show and compare them."""
+
+    values: np.ndarray  # (N, D) float32 or float16
+    labels: np.ndarray  # (N,) index into label_names
+    label_names: tuple[str, ...]
+    predicted: np.ndarray  # (N,) the model's top-1 class
+    class_names: tuple[str, ...]
+    indices: np.ndarray  # (N,) positions in the collection
+    names: tuple[str, ...]
+    thumbnails: np.ndarray  # (N, t, t, 3) uint8: the model's view, small (also the pixel space)
+    layer: str  # "pre_logits" or a layer path
+    pool: str  # avg | flatten | none
+    collection: str
+    collection_digest: str
+    skipped: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Projection:
+    """2-D coordinates of a feature set and how they were made."""
+
+    coords: np.ndarray  # (N, 2) float32
+    method: str  # pca | tsne | umap
+    params: dict[str, Any]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """The k nearest images to one query in feature or pixel space (query excluded)."""
+
+    query: int  # row in Features
+    indices: np.ndarray  # (k,) rows in Features, nearest first
+    distances: np.ndarray  # (k,)
+    space: str  # features | pixels
+    metric: str  # cosine | euclidean
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A layer's weights as pictures.
+
+    mode "rgb": `tiles` (N, kh, kw, 3) uint8, one per filter (first layers and ViT patch embeddings);
+    mode "kernels": `kernels` (F, I, kh, kw) float, each output filter's slices per input channel.
+    """
+
+    layer: str
+    mode: str  # rgb | kernels
+    tiles: np.ndarray
+    kernels: np.ndarray
+    weight_shape: tuple[int, ...]
+    scale: str  # filter | shared
+    shown: tuple[int, int]  # (filters, input channels) shown of the layer's total
+    note: str

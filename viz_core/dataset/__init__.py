@@ -1,0 +1,9 @@
+"""Dataset passes: collections of images, one streaming scan, top patches and embeddings."""
+from __future__ import annotations
+
+from .embedding import features, mosaic, neighbours, project, warm_umap
+from .patches import receptive_field, suggest_layer, top_patches
+from .scan import ScanInfo, scan
+from .sources import Collection, collection
+
+__all__ = ["Collection", "ScanInfo", "collection", "features", "mosaic", "neighbours", "project", "receptive_field", "scan", "suggest_layer", "top_patches", "warm_umap"]
