@@ -4,6 +4,7 @@ Run with `make run` (or `streamlit run dashboard/app.py`).
 """
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -42,7 +43,8 @@ def sidebar() -> widgets.Selection | None:
         help="Any timm architecture; bundled and demo models are listed first. Type to search.",
     )
     choices = ["bundled"] if name in DEMO_MODELS else (["bundled", "pretrained", "random", "upload"] if name in BUNDLED_WEIGHTS else ["random", "pretrained", "upload"])
-    weights = st.sidebar.selectbox("Weights", choices, format_func=WEIGHT_CHOICES.get, key=f"weights|{name}")
+    labels = {**WEIGHT_CHOICES, "bundled": "Bundled (trained demo)"} if name in DEMO_MODELS else WEIGHT_CHOICES
+    weights = st.sidebar.selectbox("Weights", choices, format_func=labels.get, key=f"weights|{name}")
     if weights == "upload":
         upload = st.sidebar.file_uploader("Checkpoint (.safetensors, .pth, .pt)", type=["safetensors", "pth", "pt", "bin"], key="checkpoint")
         if upload is None:
@@ -62,7 +64,7 @@ def sidebar() -> widgets.Selection | None:
                 st.info("Upload an image in the sidebar, or pick a sample.", icon=":material/upload:")
                 return None
             data = upload.getvalue()
-            picture = resources.uploaded_image(resources.hashlib.sha256(data).hexdigest(), data)
+            picture = resources.uploaded_image(hashlib.sha256(data).hexdigest(), data)
             image_name = upload.name
         else:
             picture = resources.sample(image_choice)

@@ -186,39 +186,6 @@ def collection(kind: str, key: str, _source: "str | bytes") -> vc.Collection:
     return vc.collection(_source)
 
 
-def collection_picker(m: vc.LoadedModel, key: str) -> vc.Collection:
-    """Choose the image collection a dataset page scans (the model's own demo collection first)."""
-    options = list(COLLECTION_CHOICES)
-    default = options.index(m.default_collection) if m.default_collection in options else options.index("photos")
-    kind = st.selectbox("Image collection", options, index=default, format_func=COLLECTION_CHOICES.get, key=f"{key}-collection|{m.name}")
-    if kind == "folder":
-        path = st.text_input("Folder path (flat, or one subfolder per class)", key=f"{key}-folder")
-        if not path:
-            st.info("Type the path of a folder of images; subfolder names become labels.", icon=":material/folder:")
-            st.stop()
-        from viz_core.dataset.sources import folder
-
-        c = folder(path)  # re-listed on every run so that a changed folder gets a new digest
-        c = collection("folder", c.digest, path)
-    elif kind == "zip":
-        upload = st.file_uploader("Zip of images (folders inside become labels)", type=["zip"], key=f"{key}-zip")
-        if upload is None:
-            st.info("Upload a .zip of PNG/JPEG images; nothing is extracted to disk.", icon=":material/folder_zip:")
-            st.stop()
-        data = upload.getvalue()
-        c = collection("zip", hashlib.sha256(data).hexdigest(), data)
-    else:
-        c = collection(kind, kind, kind)
-    note = f"**{c.title}**: {len(c)} images, {len(c.label_names)} labels"
-    if c.skipped:
-        note += f", {len(c.skipped)} files skipped"
-    st.caption(note)
-    if c.skipped:
-        with st.expander(f"{len(c.skipped)} skipped files"):
-            st.text("\n".join(c.skipped[:200]))
-    return c
-
-
 @st.cache_data(max_entries=16, show_spinner=False)
 def filters(model_key: str, layer: str, scale: str, _m: vc.LoadedModel) -> Filters:
     return vc.filters(_m, layer, scale=scale)

@@ -6,6 +6,7 @@ errors, shows progress and offers downloads the same way.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import json
 import logging
@@ -22,6 +23,7 @@ import streamlit as st
 from PIL import Image
 
 import viz_core as vc
+from dashboard import resources
 from viz_core.layers import LayerInfo
 from viz_core.results import OnStep, StepInfo
 
@@ -180,3 +182,36 @@ def share_link(extra: dict[str, Any] | None = None) -> str:
     params.update({k: str(v) for k, v in (extra or {}).items()})
     base = str(getattr(st.context, "url", "") or "").split("?")[0]
     return f"{base}?{urlencode(params)}" if params else base
+
+
+def collection_picker(m: vc.LoadedModel, key: str) -> vc.Collection:
+    """Choose the image collection a dataset page scans (the model's own demo collection first)."""
+    options = list(resources.COLLECTION_CHOICES)
+    default = options.index(m.default_collection) if m.default_collection in options else options.index("photos")
+    kind = st.selectbox("Image collection", options, index=default, format_func=resources.COLLECTION_CHOICES.get, key=f"{key}-collection|{m.name}")
+    if kind == "folder":
+        path = st.text_input("Folder path (flat, or one subfolder per class)", key=f"{key}-folder")
+        if not path:
+            st.info("Type the path of a folder of images; subfolder names become labels.", icon=":material/folder:")
+            st.stop()
+        from viz_core.dataset.sources import folder
+
+        c = folder(path)  # re-listed on every run so that a changed folder gets a new digest
+        c = resources.collection("folder", c.digest, path)
+    elif kind == "zip":
+        upload = st.file_uploader("Zip of images (folders inside become labels)", type=["zip"], key=f"{key}-zip")
+        if upload is None:
+            st.info("Upload a .zip of PNG/JPEG images; nothing is extracted to disk.", icon=":material/folder_zip:")
+            st.stop()
+        data = upload.getvalue()
+        c = resources.collection("zip", hashlib.sha256(data).hexdigest(), data)
+    else:
+        c = resources.collection(kind, kind, kind)
+    note = f"**{c.title}**: {len(c)} images, {len(c.label_names)} labels"
+    if c.skipped:
+        note += f", {len(c.skipped)} files skipped"
+    st.caption(note)
+    if c.skipped:
+        with st.expander(f"{len(c.skipped)} skipped files"):
+            st.text("\n".join(c.skipped[:200]))
+    return c

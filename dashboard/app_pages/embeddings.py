@@ -26,7 +26,7 @@ widgets.page_header(
 selection = widgets.current()
 m = selection.model
 with widgets.guard("reading the collection"):
-    c = resources.collection_picker(m, "embeddings")
+    c = widgets.collection_picker(m, "embeddings")
 
 with st.form("embeddings-form"):
     a, b, d = st.columns([2, 1, 1])

@@ -24,7 +24,7 @@ widgets.page_header(
 selection = widgets.current()
 m = selection.model
 with widgets.guard("reading the collection"):
-    c = resources.collection_picker(m, "patches")
+    c = widgets.collection_picker(m, "patches")
     default_layer = suggest_layer(m)
 with st.form("patches-form"):
     info = widgets.layer_picker(m, "Layer", "patches-layer", layouts=("map", "tokens"), default=default_layer)
