@@ -5,6 +5,7 @@ errors, shows progress and offers downloads the same way.
 """
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import hashlib
 import io
@@ -26,6 +27,11 @@ import viz_core as vc
 from dashboard import resources
 from viz_core.layers import LayerInfo
 from viz_core.results import OnStep, StepInfo
+
+try:  # Streamlit's flag for "inside a cached function"; elements created under it are recorded
+    from streamlit.runtime.scriptrunner_utils.script_run_context import in_cached_function as _IN_CACHED_FUNCTION
+except ImportError:  # pragma: no cover - other Streamlit versions
+    _IN_CACHED_FUNCTION = None
 
 log = logging.getLogger("convlens")
 SELECTION_KEY = "_convlens_selection"
@@ -133,15 +139,24 @@ def progress(label: str, *, preview: bool = False, preview_width: int = 280) -> 
     picture = st.empty() if preview else None
     last = [0.0]
 
+    def update(info: StepInfo) -> None:
+        text = f"{label} — {info.message}" if info.message else label
+        bar.progress(min(max(info.fraction, 0.0), 1.0), text=text)
+        if picture is not None and info.image is not None:
+            picture.image(info.image, caption=f"step {info.step}" if info.step is not None else None, width=preview_width)
+
     def on_step(info: StepInfo) -> None:
         now = time.monotonic()
         if info.fraction < 1.0 and now - last[0] < 0.15:
             return  # keep the websocket quiet on fast loops
         last[0] = now
-        text = f"{label} — {info.message}" if info.message else label
-        bar.progress(min(max(info.fraction, 0.0), 1.0), text=text)
-        if picture is not None and info.image is not None:
-            picture.image(info.image, caption=f"step {info.step}" if info.step is not None else None, width=preview_width)
+        # Progress is called from inside st.cache_data functions. Mark the update as outside the
+        # cached call so the cache does not record these transient elements for replay (a later
+        # cache hit in another run would replay them into a container that no longer exists).
+        context = contextvars.copy_context()
+        if _IN_CACHED_FUNCTION is not None:
+            context.run(_IN_CACHED_FUNCTION.set, False)
+        context.run(update, info)
 
     return on_step
 
