@@ -18,6 +18,7 @@ from .hub import DEFAULT_MODEL, LoadedModel, Prediction, available_models, load_
 from .images import load_image, sample_image, sample_names
 from .results import Cancelled, StepInfo
 from .targets import class_logit, class_prob, unit
+from .linear_toy import digit_min_epsilon, digits_classifier, dimension_gain, fool_digit, lecture_example, linear_fool
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -41,4 +42,10 @@ __all__ = [
     "sample_image",
     "sample_names",
     "unit",
+    "digit_min_epsilon",
+    "digits_classifier",
+    "dimension_gain",
+    "fool_digit",
+    "lecture_example",
+    "linear_fool",
 ]
