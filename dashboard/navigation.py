@@ -15,4 +15,5 @@ class PageSpec:
 PAGES: list[PageSpec] = [
     PageSpec("app_pages/predictions.py", "Predictions", ":material/insights:", "Model"),
     PageSpec("app_pages/layers.py", "Layers", ":material/layers:", "Model"),
+    PageSpec("app_pages/linear_fooling.py", "Linear fooling", ":material/functions:", "Synthesis"),
 ]

@@ -57,3 +57,35 @@ def digest_of(picture: "vc.images.Image.Image") -> str:
 @st.cache_data(max_entries=64, show_spinner=False)
 def predictions(model_key: str, image_key: str, _m: vc.LoadedModel, _image: "vc.images.Image.Image", top_k: int = 5) -> list[vc.Prediction]:
     return _m.predict(_image, top_k=top_k)
+
+
+# --- linear fooling toy, adversarial images, neural style ---
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def linear_fooling(x: tuple[float, ...], w: tuple[float, ...], eps: float, b: float) -> "vc.results.LinearFooling":
+    return vc.linear_fool(list(x), list(w), eps, b)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def digit_fooling(index: int, target: int, eps: float, clip: bool) -> "vc.results.DigitsFooling":
+    return vc.fool_digit(vc.digits_classifier(), index, target, eps, clip=clip)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def digit_min_epsilons(index: int, clip: bool) -> list[float | None]:
+    """The smallest ε that turns test digit `index` into each of the ten classes (None: not within ε ≤ 1)."""
+    classifier = vc.digits_classifier()
+    return [vc.digit_min_epsilon(classifier, index, target, clip=clip) for target in range(10)]
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def digits_summary() -> tuple[int, float, list[int]]:
+    """(number of test digits, test accuracy, their labels) of the logistic digits classifier."""
+    classifier = vc.digits_classifier()
+    return len(classifier.test_labels), classifier.accuracy, [int(v) for v in classifier.test_labels]
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def dimension_gain(dims: tuple[int, ...], eps: float) -> "vc.results.DimensionGain":
+    return vc.dimension_gain(list(dims), eps, trials=50)

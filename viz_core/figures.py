@@ -124,3 +124,109 @@ def curve(values: Sequence[float], title: str, y_label: str, x_label: str = "ste
         fig.add_trace(go.Scatter(y=list(line), mode="lines", name=names[i] if names else y_label))
     fig.update_layout(title=title, margin=_MARGIN, height=300, xaxis_title=x_label, yaxis_title=y_label, showlegend=len(series) > 1)
     return fig
+
+
+# --- linear fooling, adversarial images and neural style ---
+
+from .results import DigitsFooling, DimensionGain, LinearFooling  # noqa: E402
+
+
+def linear_fooling(result: LinearFooling) -> go.Figure:
+    """Each input element before and after the ε·sign(w) step, with the weight that decides its direction."""
+    index = [f"x{i + 1}" for i in range(result.x.size)]
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.08)
+    fig.add_trace(go.Bar(x=index, y=result.x, name="x (input)", marker_color="#8d99ae", hovertemplate="%{x}: %{y:.3g}<extra>input</extra>"), row=1, col=1)
+    fig.add_trace(go.Bar(x=index, y=result.x_adv, name="x + ε·sign(w)", marker_color="#d62828", hovertemplate="%{x}: %{y:.3g}<extra>adversarial</extra>"), row=1, col=1)
+    fig.add_trace(go.Bar(x=index, y=result.w, name="w (weights)", marker_color="#2a6f97", hovertemplate="%{x}: w=%{y:.3g}<extra></extra>"), row=2, col=1)
+    fig.update_yaxes(title_text="value", row=1, col=1)
+    fig.update_yaxes(title_text="weight", row=2, col=1)
+    fig.update_layout(
+        title=(
+            f"score w·x+b: {result.score_before:.3g} → {result.score_after:.3g} "
+            f"(Δ = ε‖w‖₁ = {result.eps:g} × {np.abs(result.w).sum():.3g} = {result.predicted_gain:.3g}); "
+            f"P(class 1): {result.prob_before:.1%} → {result.prob_after:.1%}"
+        ),
+        barmode="group",
+        title_font_size=14,
+        margin=dict(l=10, r=10, t=50, b=10),
+        height=440,
+        legend=dict(orientation="h", y=-0.08, yanchor="top", x=0.5, xanchor="center"),
+    )
+    return fig
+
+
+def digit_panels(result: DigitsFooling, height: int = 300) -> go.Figure:
+    """Clean digit, perturbation (signed, its own scale) and adversarial digit as 8×8 pixel grids."""
+    limit = max(float(np.abs(result.perturbation).max()), 1e-12)
+    titles = (
+        f"digit (label {result.label}, predicted {result.source})",
+        f"perturbation (±{result.eps:.3g})",
+        f"adversarial (predicted {int(np.argmax(result.probs_after))})",
+    )
+    fig = make_subplots(rows=1, cols=3, subplot_titles=titles, horizontal_spacing=0.1)
+    grey = dict(colorscale="Greys", zmin=0.0, zmax=1.0, showscale=False, hovertemplate="x=%{x}, y=%{y}<br>ink=%{z:.3f}<extra></extra>")
+    fig.add_trace(go.Heatmap(z=result.image, **grey), row=1, col=1)
+    fig.add_trace(
+        go.Heatmap(
+            z=result.perturbation,
+            colorscale=DIVERGING,
+            zmin=-limit,
+            zmax=limit,
+            zmid=0,
+            colorbar=dict(thickness=10, x=0.64, xanchor="left", len=0.8),
+            hovertemplate="x=%{x}, y=%{y}<br>change=%{z:+.3f}<extra></extra>",
+        ),
+        row=1,
+        col=2,
+    )
+    fig.add_trace(go.Heatmap(z=result.adversarial, **grey), row=1, col=3)
+    frame = dict(showticklabels=False, showgrid=False, zeroline=False, showline=True, mirror=True, linecolor="#bbb")
+    fig.update_xaxes(**frame)
+    fig.update_yaxes(**frame, autorange="reversed")
+    for i in range(1, 4):
+        fig.update_yaxes(scaleanchor=f"x{i if i > 1 else ''}", row=1, col=i)
+    fig.update_layout(margin=_MARGIN, height=height)
+    return fig
+
+
+def probability_comparison(labels: Sequence[str], before: Sequence[float], after: Sequence[float], title: str = "Class probabilities before and after") -> go.Figure:
+    """Grouped horizontal bars: each class's probability for the clean and the adversarial input."""
+    labels, before, after = list(labels)[::-1], list(before)[::-1], list(after)[::-1]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(y=labels, x=before, orientation="h", name="before", marker_color="#8d99ae", hovertemplate="%{y}: %{x:.2%}<extra>before</extra>"))
+    fig.add_trace(go.Bar(y=labels, x=after, orientation="h", name="after", marker_color="#d62828", hovertemplate="%{y}: %{x:.2%}<extra>after</extra>"))
+    fig.update_layout(
+        title=title,
+        barmode="group",
+        margin=dict(l=10, r=10, t=40, b=10),
+        height=max(280, 30 * len(labels) + 110),
+        xaxis=dict(range=[0, 1], tickformat=".0%", title="probability"),
+        yaxis=dict(type="category"),
+        legend=dict(orientation="h", y=-0.22, yanchor="top", x=0.5, xanchor="center"),
+    )
+    return fig
+
+
+def dimension_gain(result: DimensionGain, marks: dict[str, int] | None = None) -> go.Figure:
+    """Score change of an ε step along sign(w) (∝ d) and along random signs (∝ √d), log-log.
+
+    `marks` labels dimensions of interest (e.g. an 8×8 digit, the model's input) with dotted lines.
+    """
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=result.dims, y=result.aligned, mode="lines+markers", name="along sign(w): ε‖w‖₁", hovertemplate="d=%{x:,}<br>Δscore=%{y:.3g}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=result.dims, y=result.random, mode="lines+markers", name="random signs (RMS)", hovertemplate="d=%{x:,}<br>Δscore=%{y:.3g}<extra></extra>"))
+    for label, dim in (marks or {}).items():
+        # on a log axis shapes take data values but annotations take log10 of them
+        fig.add_shape(type="line", x0=dim, x1=dim, y0=0, y1=1, yref="paper", line=dict(dash="dot", color="#555"))
+        fig.add_annotation(x=np.log10(dim), y=1, yref="paper", text=label, showarrow=False, xanchor="right", yanchor="top", font=dict(size=11))
+    levels = result.eps * 255
+    eps_text = f"{levels:.3g}/255" if abs(levels - round(levels)) < 1e-9 and levels >= 1 else f"{result.eps:.3g}"
+    fig.update_layout(
+        title=f"Score change from moving every input by ε = {eps_text}",
+        xaxis=dict(type="log", title="input dimension d"),
+        yaxis=dict(type="log", title="|change of the score|"),
+        margin=_MARGIN,
+        height=360,
+        legend=dict(orientation="h", y=-0.25),
+    )
+    return fig

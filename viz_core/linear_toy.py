@@ -183,8 +183,13 @@ def dimension_gain(dims: np.ndarray | list[int], eps: float = 0.01, trials: int 
     dims = np.asarray(dims, dtype=np.int64)
     aligned, random = [], []
     for d in dims:
-        w = rng.standard_normal((trials, int(d)))
-        signs = rng.choice((-1.0, 1.0), size=(trials, int(d)))
-        aligned.append(float(np.mean(eps * np.abs(w).sum(axis=1))))
-        random.append(float(np.sqrt(np.mean((eps * (signs * w).sum(axis=1)) ** 2))))
+        chunk = max(1, min(trials, 1_000_000 // max(int(d), 1)))  # bounded memory at ImageNet sizes
+        l1, changes = [], []
+        for start in range(0, trials, chunk):
+            w = rng.standard_normal((min(chunk, trials - start), int(d)))
+            signs = rng.integers(0, 2, size=w.shape, dtype=np.int8) * 2 - 1
+            l1.append(np.abs(w).sum(axis=1))
+            changes.append((signs * w).sum(axis=1))
+        aligned.append(float(eps * np.concatenate(l1).mean()))
+        random.append(float(eps * np.sqrt(np.mean(np.concatenate(changes) ** 2))))
     return DimensionGain(dims, float(eps), np.asarray(aligned), np.asarray(random))
