@@ -19,6 +19,7 @@ from .images import load_image, sample_image, sample_names
 from .results import Cancelled, StepInfo
 from .targets import class_logit, class_prob, unit
 from .linear_toy import digit_min_epsilon, digits_classifier, dimension_gain, fool_digit, lecture_example, linear_fool
+from .synthesis import optimize_image
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -39,6 +40,7 @@ __all__ = [
     "class_prob",
     "load_image",
     "load_model",
+    "optimize_image",
     "sample_image",
     "sample_names",
     "unit",

@@ -100,3 +100,20 @@ class DimensionGain:
     eps: float
     aligned: np.ndarray
     random: np.ndarray
+@dataclass(frozen=True)
+class Synthesis:
+    """A picture made by gradient ascent (`optimize_image` and its recipes).
+
+    image: the best-scoring picture seen (HxWx3 uint8); final_image: the picture after the last
+    step; scores: the objective at every step run; metrics: method-specific checks (e.g. the
+    class probability of a class model, the relative code distance of an inversion).
+    """
+
+    image: np.ndarray
+    final_image: np.ndarray
+    scores: np.ndarray
+    best_step: int
+    stopped_early: bool
+    seconds: float
+    params: dict[str, Any]
+    metrics: dict[str, float]

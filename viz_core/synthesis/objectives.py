@@ -1,0 +1,235 @@
+"""Objectives: scalar scores of a picture that the engine maximises; they compose with + - and *.
+
+Why a tiny algebra: every method in this package is "some score of some activations, minus some
+prior on the picture". With `a - 0.1 * b` the recipe *is* the formula from its paper.
+
+Convention: quantities one wants large are positive (class logit, channel mean, layer norm);
+priors (`total_variation`, `l2`, `alpha_norm`) return the positive penalty, so subtract them;
+matches (`feature_match`, `gram_match`) return the negative distance, so add them.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..errors import TargetError
+from ..layers import token_grid
+from ..targets import ClassLogit, Target, Unit
+
+# Layer key for the classifier's input: the penultimate code, for any timm model.
+PENULTIMATE = "<penultimate>"
+
+
+@dataclass
+class Probe:
+    """What an objective can read after one forward.
+
+    logits: (B, classes); activations: layer path -> output (the penultimate code under
+    `PENULTIMATE`); image01: the rendered picture (B, 3, H, W) in [0, 1] before the random
+    transforms; input: the normalised tensor the model saw.
+    """
+
+    logits: torch.Tensor
+    activations: dict[str, torch.Tensor]
+    image01: torch.Tensor
+    input: torch.Tensor
+
+
+ScoreFn = Callable[[Probe], torch.Tensor]
+
+
+def _per_image(value: torch.Tensor, batch: int) -> torch.Tensor:
+    """Any score shape -> (B,): scalars are broadcast, extra axes averaged."""
+    if value.ndim == 0:
+        return value.expand(batch)
+    return value.reshape(value.shape[0], -1).mean(dim=1)
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A named score with the layers it reads; `score(probe)` is (B,)."""
+
+    name: str
+    fn: ScoreFn = field(repr=False, compare=False)
+    layers: tuple[str, ...] = ()
+
+    def score(self, probe: Probe) -> torch.Tensor:
+        return _per_image(self.fn(probe), probe.image01.shape[0])
+
+    def __add__(self, other: "Objective | float") -> "Objective":
+        if isinstance(other, (int, float)):
+            return Objective(f"{self.name} + {other:g}", lambda p: self.score(p) + other, self.layers)
+        return Objective(f"{self.name} + {other.name}", lambda p: self.score(p) + other.score(p), _union(self.layers, other.layers))
+
+    def __radd__(self, other: float) -> "Objective":
+        return self + other
+
+    def __sub__(self, other: "Objective | float") -> "Objective":
+        return self + (-1.0) * other
+
+    def __rsub__(self, other: float) -> "Objective":
+        return (-1.0) * self + other
+
+    def __neg__(self) -> "Objective":
+        return (-1.0) * self
+
+    def __mul__(self, factor: float) -> "Objective":
+        if not isinstance(factor, (int, float)):
+            return NotImplemented
+        return Objective(f"{factor:g}·({self.name})", lambda p: factor * self.score(p), self.layers)
+
+    def __rmul__(self, factor: float) -> "Objective":
+        return self * factor
+
+    def __truediv__(self, divisor: float) -> "Objective":
+        return self * (1.0 / divisor)
+
+
+def _union(a: Sequence[str], b: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys([*a, *b]))
+
+
+def _activation(probe: Probe, layer: str) -> torch.Tensor:
+    if layer not in probe.activations:
+        raise TargetError(f"Layer '{layer}' produced no tensor in the forward pass.", "Pick a layer that the model runs for this input.")
+    return probe.activations[layer]
+
+
+def _spatial(act: torch.Tensor) -> torch.Tensor:
+    """Activations as (B, C, positions): maps (B,C,H,W) and tokens (B,N,D, patch tokens only)."""
+    if act.ndim == 4:
+        return act.flatten(2)
+    if act.ndim == 3:
+        prefix, _, _ = token_grid(act.shape[1])
+        return act[:, prefix:].transpose(1, 2)
+    if act.ndim == 2:
+        return act.unsqueeze(-1)
+    raise TargetError(f"An activation of shape {tuple(act.shape)} has no channels.")
+
+
+# --- scores of the model -----------------------------------------------------------------------
+
+
+def class_logit(index: int) -> Objective:
+    """The pre-softmax score of class `index` (Simonyan et al. 2014 maximise this, not the probability)."""
+    return Objective(f"logit[{index}]", lambda p: p.logits[:, index])
+
+
+def class_prob(index: int) -> Objective:
+    """The softmax probability of class `index` (rises also by pushing the other classes down)."""
+    return Objective(f"p[{index}]", lambda p: torch.softmax(p.logits, dim=-1)[:, index])
+
+
+def channel(layer: str, index: int) -> Objective:
+    """Mean of one channel over all positions (for ViTs: over the patch tokens)."""
+    return Objective(f"{layer}[{index}] mean", lambda p: _spatial(_activation(p, layer))[:, index].mean(dim=-1), (layer,))
+
+
+def neuron(layer: str, index: int, y: int | None = None, x: int | None = None) -> Objective:
+    """One unit of a channel at grid position (y, x); the centre of the map when omitted."""
+
+    def fn(p: Probe) -> torch.Tensor:
+        act = _activation(p, layer)
+        if act.ndim == 2:
+            return act[:, index]
+        if act.ndim == 4:
+            height, width = act.shape[-2:]
+            return act[:, index, height // 2 if y is None else y, width // 2 if x is None else x]
+        prefix, height, width = token_grid(act.shape[1])
+        row, col = height // 2 if y is None else y, width // 2 if x is None else x
+        return act[:, prefix + row * width + col, index]
+
+    where = "centre" if y is None else f"({y}, {x})"
+    return Objective(f"{layer}[{index}] @ {where}", fn, (layer,))
+
+
+def layer_norm(layer: str) -> Objective:
+    """Half the mean squared activation of a layer: its gradient w.r.t. the activation is the activation (DeepDream)."""
+    return Objective(f"‖{layer}‖²", lambda p: 0.5 * _activation(p, layer).pow(2).flatten(1).mean(dim=1), (layer,))
+
+
+def target(t: Target) -> Objective:
+    """Any `viz_core.targets` target (class logit/probability, unit) as an objective."""
+    if isinstance(t, ClassLogit):
+        return class_prob(t.index) if t.probability else class_logit(t.index)
+    if isinstance(t, Unit):
+        return (channel(t.layer, t.channel) if t.y is None else neuron(t.layer, t.channel, t.y, t.x))
+    return Objective(type(t).__name__, lambda p: t.score(p.logits, p.activations), tuple(t.layers()))
+
+
+# --- matches to a reference ----------------------------------------------------------------------
+
+
+def _as_tensor(value: np.ndarray | torch.Tensor) -> torch.Tensor:
+    return torch.as_tensor(value).detach().float()
+
+
+def feature_match(layer: str, reference: np.ndarray | torch.Tensor, relative: bool = True) -> Objective:
+    """Minus the squared distance of `layer`'s activation to `reference` (1 x layer shape).
+
+    `relative` divides by ‖reference‖², so the score reads as "fraction of the code not yet
+    matched" and one weight fits every layer (Mahendran & Vedaldi 2015 normalise the same way).
+    """
+    ref = _as_tensor(reference)
+    norm = float(ref.pow(2).sum()) if relative else float(ref.numel())
+    norm = norm if norm > 0 else 1.0
+
+    def fn(p: Probe) -> torch.Tensor:
+        act = _activation(p, layer)
+        if act.shape[1:] != ref.shape[1:]:
+            raise TargetError(
+                f"Layer '{layer}' gives shape {tuple(act.shape[1:])} but the reference has {tuple(ref.shape[1:])}.",
+                "Compute the reference at the same input size as the picture.",
+            )
+        return -(act - ref.to(act.device)).pow(2).flatten(1).sum(dim=1) / norm
+
+    return Objective(f"match {layer}", fn, (layer,))
+
+
+def gram(act: torch.Tensor) -> torch.Tensor:
+    """Gram matrix of channel correlations, (B, C, C), averaged over positions (Gatys et al. 2016)."""
+    flat = _spatial(act)
+    return flat @ flat.transpose(1, 2) / flat.shape[-1]
+
+
+def gram_match(layer: str, reference_gram: np.ndarray | torch.Tensor) -> Objective:
+    """Minus the mean squared difference between `layer`'s Gram matrix and `reference_gram` (1 x C x C)."""
+    ref = _as_tensor(reference_gram)
+    if ref.ndim == 2:
+        ref = ref.unsqueeze(0)
+
+    def fn(p: Probe) -> torch.Tensor:
+        current = gram(_activation(p, layer))
+        if current.shape[1:] != ref.shape[1:]:
+            raise TargetError(f"Layer '{layer}' has {current.shape[1]} channels but the reference Gram matrix {ref.shape[1]}.")
+        return -(current - ref.to(current.device)).pow(2).flatten(1).mean(dim=1)
+
+    return Objective(f"gram {layer}", fn, (layer,))
+
+
+# --- priors on the picture (penalties: subtract them) ---------------------------------------------
+
+
+def total_variation(beta: float = 2.0) -> Objective:
+    """Mean of (dx² + dy²)^(β/2) over the picture in [0, 1] (Mahendran & Vedaldi 2015): large for noise."""
+
+    def fn(p: Probe) -> torch.Tensor:
+        image = p.image01
+        dy = image[..., 1:, :-1] - image[..., :-1, :-1]
+        dx = image[..., :-1, 1:] - image[..., :-1, :-1]
+        return (dx * dx + dy * dy + 1e-8).pow(beta / 2).flatten(1).mean(dim=1)
+
+    return Objective(f"TV^{beta:g}", fn)
+
+
+def alpha_norm(alpha: float = 6.0) -> Objective:
+    """Mean of |x - 0.5|^α over the picture: keeps pixels inside a natural range (α = 2 is the L2 prior)."""
+    return Objective(f"α{alpha:g}-norm", lambda p: (p.image01 - 0.5).abs().pow(alpha).flatten(1).mean(dim=1))
+
+
+def l2() -> Objective:
+    """Mean squared pixel distance from grey: the L2 prior of Simonyan et al. 2014."""
+    return Objective("L2", lambda p: (p.image01 - 0.5).pow(2).flatten(1).mean(dim=1))

@@ -1,0 +1,185 @@
+"""Image parameterisations: what the optimiser changes, and how it becomes a picture in [0, 1].
+
+Why several: raw pixels are the textbook definition (Simonyan et al. 2014) and what adversarial
+examples need; a decorrelated Fourier basis (Olah et al. 2017, "Feature Visualization") makes
+every frequency and colour equally easy to change, so pictures come out without the
+high-frequency noise that plain pixel ascent produces; a perturbation inside an epsilon ball keeps
+an existing photo recognisable. All of them render 1x3xHxW images in [0, 1].
+"""
+from __future__ import annotations
+
+import math
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import torch
+
+from ..errors import ConvlensError, ImageError
+
+# Square root of the colour covariance of ImageNet photos (Olah et al. 2017): mixing three
+# decorrelated channels through it gives natural colour statistics.
+_COLOR_SQRT = torch.tensor([[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]])
+_COLOR_SQRT = _COLOR_SQRT / _COLOR_SQRT.norm(dim=0).max()
+
+
+@runtime_checkable
+class Param(Protocol):
+    """A differentiable picture: leaf tensors to optimise and a render to 1x3xHxW in [0, 1]."""
+
+    def tensors(self) -> list[torch.Tensor]:
+        """The leaf tensors the optimiser updates (never the model's)."""
+
+    def render(self) -> torch.Tensor:
+        """The current picture, 1x3xHxW in [0, 1], differentiable w.r.t. `tensors()`."""
+
+    def project(self) -> None:
+        """Restore the constraints after an optimiser step (called under no_grad)."""
+
+    def describe(self) -> dict[str, object]:
+        """Parameters for the result record (JSON-friendly)."""
+
+
+def _as_image_tensor(image01: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """HxWx3 array / 3xHxW / 1x3xHxW values in [0, 1] -> 1x3xHxW float32 tensor (a copy)."""
+    tensor = torch.as_tensor(np.asarray(image01) if isinstance(image01, np.ndarray) else image01).float()
+    if tensor.ndim == 3 and tensor.shape[-1] == 3 and tensor.shape[0] != 3:
+        tensor = tensor.permute(2, 0, 1)
+    if tensor.ndim == 3:
+        tensor = tensor.unsqueeze(0)
+    if tensor.ndim != 4 or tensor.shape[:2] != (1, 3):
+        raise ImageError(f"Expected an HxWx3 image in [0, 1]; got shape {tuple(tensor.shape)}.", "Pass m.image01(picture).")
+    if tensor.numel() and (float(tensor.min()) < -1e-6 or float(tensor.max()) > 1 + 1e-6):
+        raise ImageError("Image values must lie in [0, 1].", "Divide uint8 pictures by 255, or use m.image01(picture).")
+    return tensor.detach().clone().clamp(0, 1)
+
+
+def _normal(shape: tuple[int, ...], generator: torch.Generator | None, sd: float) -> torch.Tensor:
+    return torch.randn(shape, generator=generator) * sd
+
+
+class Pixels:
+    """Raw pixels in [0, 1], clipped back into range after every step.
+
+    Starts from `init` (an image to modify: inversion, DeepDream) or grey plus small noise.
+    `pixels` is the tensor that in-place regularisers (blur, norm clipping) act on.
+    """
+
+    def __init__(self, size: tuple[int, int], init: np.ndarray | torch.Tensor | None = None, sd: float = 0.01, generator: torch.Generator | None = None) -> None:
+        if init is not None:
+            start = _as_image_tensor(init)
+        else:
+            start = (0.5 + _normal((1, 3, *size), generator, sd)).clamp(0, 1)
+        self.pixels = start.requires_grad_(True)
+        self._from_image = init is not None
+        self._sd = sd
+
+    def tensors(self) -> list[torch.Tensor]:
+        return [self.pixels]
+
+    def render(self) -> torch.Tensor:
+        return self.pixels.clamp(0, 1)
+
+    def project(self) -> None:
+        self.pixels.clamp_(0, 1)
+
+    def describe(self) -> dict[str, object]:
+        return {"param": "pixels", "init": "image" if self._from_image else f"grey + N(0, {self._sd})"}
+
+
+def _frequencies(height: int, width: int) -> torch.Tensor:
+    """|f| of the rfft2 grid (H x W//2+1), in cycles per pixel."""
+    fy = torch.fft.fftfreq(height)[:, None]
+    fx = torch.fft.rfftfreq(width)[None, :]
+    return torch.sqrt(fx * fx + fy * fy)
+
+
+class Fourier:
+    """A decorrelated Fourier parameterisation (Olah et al. 2017).
+
+    The spectrum is scaled by 1/|f|^decay so that every frequency learns at the same speed, the
+    three channels are mixed through the ImageNet colour covariance, and a sigmoid maps to [0, 1].
+    """
+
+    def __init__(self, size: tuple[int, int], sd: float = 0.01, decay: float = 1.0, decorrelate: bool = True, generator: torch.Generator | None = None) -> None:
+        height, width = size
+        self.size = (int(height), int(width))
+        freqs = _frequencies(height, width)
+        self._scale = 1.0 / torch.clamp(freqs, min=1.0 / max(height, width)) ** decay
+        self._scale = self._scale * math.sqrt(height * width)
+        self.spectrum = _normal((1, 3, height, width // 2 + 1, 2), generator, sd).requires_grad_(True)
+        self._decorrelate = decorrelate
+        self._desc = {"param": "fourier", "sd": sd, "decay": decay, "decorrelate": decorrelate}
+
+    def tensors(self) -> list[torch.Tensor]:
+        return [self.spectrum]
+
+    def render(self) -> torch.Tensor:
+        spectrum = torch.view_as_complex(self.spectrum) * self._scale
+        image = torch.fft.irfft2(spectrum, s=self.size, norm="ortho") / 4.0
+        if self._decorrelate:
+            image = torch.einsum("bchw,dc->bdhw", image, _COLOR_SQRT)
+        return torch.sigmoid(image)
+
+    def project(self) -> None:
+        return None
+
+    def describe(self) -> dict[str, object]:
+        return dict(self._desc)
+
+
+class Perturbation:
+    """An existing image plus a change bounded in L∞ or L2 (pixel units of [0, 1]).
+
+    After every step the change is projected back onto the epsilon ball and the sum is clipped to
+    [0, 1], so each rendered picture is a valid image within budget (Madry et al. 2018, PGD).
+    """
+
+    def __init__(self, image01: np.ndarray | torch.Tensor, eps: float, norm: str = "linf", random_start: bool = False, generator: torch.Generator | None = None) -> None:
+        if norm not in ("linf", "l2"):
+            raise ConvlensError(f"Unknown norm {norm!r} for the perturbation budget.", "Use 'linf' or 'l2'.")
+        if not eps >= 0:
+            raise ConvlensError(f"The perturbation budget must be >= 0 (got {eps}).", "8/255 ≈ 0.031 is a common L∞ budget.")
+        self.base = _as_image_tensor(image01)
+        self.eps, self.norm = float(eps), norm
+        start = torch.zeros_like(self.base)
+        if random_start and eps > 0:
+            start = (torch.rand(self.base.shape, generator=generator) * 2 - 1) * eps
+        self.delta = start.requires_grad_(True)
+        with torch.no_grad():
+            self.project()
+        self._random_start = random_start
+
+    def tensors(self) -> list[torch.Tensor]:
+        return [self.delta]
+
+    def render(self) -> torch.Tensor:
+        return (self.base + self.delta).clamp(0, 1)
+
+    def project(self) -> None:
+        delta = self.delta.data
+        if self.norm == "linf":
+            delta.clamp_(-self.eps, self.eps)
+        else:
+            length = float(delta.norm())
+            if length > self.eps:
+                delta.mul_(self.eps / length)
+        # stay a valid picture: base + delta in [0, 1]
+        delta.copy_((self.base + delta).clamp(0, 1) - self.base)
+
+    def describe(self) -> dict[str, object]:
+        return {"param": "perturbation", "eps": self.eps, "norm": self.norm, "random_start": self._random_start}
+
+
+def pixels(size: tuple[int, int], init: np.ndarray | torch.Tensor | None = None, sd: float = 0.01, generator: torch.Generator | None = None) -> Pixels:
+    """Raw pixels of an HxW picture, from `init` (HxWx3 in [0, 1]) or grey with N(0, sd) noise."""
+    return Pixels(size, init, sd, generator)
+
+
+def fourier(size: tuple[int, int], sd: float = 0.01, decay: float = 1.0, decorrelate: bool = True, generator: torch.Generator | None = None) -> Fourier:
+    """Decorrelated Fourier parameterisation of an HxW picture (Olah et al. 2017)."""
+    return Fourier(size, sd, decay, decorrelate, generator)
+
+
+def perturbation(image01: np.ndarray | torch.Tensor, eps: float, norm: str = "linf", random_start: bool = False, generator: torch.Generator | None = None) -> Perturbation:
+    """A change to `image01` (HxWx3 in [0, 1]) bounded by `eps` in L∞ or L2, in pixel units."""
+    return Perturbation(image01, eps, norm, random_start, generator)

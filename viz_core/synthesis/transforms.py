@@ -1,0 +1,169 @@
+"""Random transforms applied before every forward, and in-place regularisers applied between steps.
+
+Why transforms: a picture that only works at one exact pixel offset is an adversarial pattern,
+not a feature; asking the objective to hold under small jitter, scaling and rotation removes
+most high-frequency noise ("transformation robustness", Olah et al. 2017). Every random draw
+comes from the run's `torch.Generator`, so a seed reproduces a picture.
+
+Why in-place regularisers: Yosinski et al. 2015 ("Understanding Neural Networks Through Deep
+Visualization") regularise *between* gradient steps: decay the pixels, blur every few steps, and
+zero pixels of small norm or small contribution. They act on a pixel parameterisation only.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+
+# transform(image 1x3xHxW in [0, 1], generator) -> transformed image (any size; the engine
+# resizes to the model's input size afterwards)
+Transform = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
+# regulariser(pixels 1x3xHxW, gradient of the score w.r.t. the pixels, step), in place, no grad
+ImageStep = Callable[[torch.Tensor, torch.Tensor, int], None]
+
+
+def _uniform(generator: torch.Generator, low: float, high: float) -> float:
+    return low + (high - low) * float(torch.rand((), generator=generator))
+
+
+def _integer(generator: torch.Generator, low: int, high: int) -> int:
+    """An integer in [low, high] inclusive."""
+    return int(torch.randint(low, high + 1, (), generator=generator))
+
+
+def jitter(pixels: int = 8) -> Transform:
+    """Crop a random window `pixels` smaller than the image (a random shift of up to `pixels`)."""
+
+    def apply(image: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        if pixels <= 0:
+            return image
+        height, width = image.shape[-2:]
+        dy, dx = _integer(generator, 0, pixels), _integer(generator, 0, pixels)
+        return image[..., dy : height - pixels + dy, dx : width - pixels + dx]
+
+    return apply
+
+
+def pad(pixels: int = 12, mode: str = "reflect", value: float = 0.5) -> Transform:
+    """Pad every side (reflect, replicate, or a constant grey) so that jitter sees no hard border."""
+
+    def apply(image: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        if pixels <= 0:
+            return image
+        if mode == "constant":
+            return F.pad(image, (pixels,) * 4, mode="constant", value=value)
+        return F.pad(image, (pixels,) * 4, mode=mode)
+
+    return apply
+
+
+def scale(factors: Sequence[float] = (0.95, 1.0, 1.05)) -> Transform:
+    """Resize by one factor drawn from `factors` (bilinear)."""
+    choices = tuple(float(f) for f in factors)
+
+    def apply(image: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        factor = choices[_integer(generator, 0, len(choices) - 1)]
+        if factor == 1.0:
+            return image
+        height, width = image.shape[-2:]
+        size = (max(1, round(height * factor)), max(1, round(width * factor)))
+        return F.interpolate(image, size=size, mode="bilinear", align_corners=False)
+
+    return apply
+
+
+def rotate(degrees: float = 5.0) -> Transform:
+    """Rotate about the centre by an angle drawn uniformly from [-degrees, degrees] (border replicated)."""
+
+    def apply(image: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        if degrees <= 0:
+            return image
+        angle = math.radians(_uniform(generator, -degrees, degrees))
+        cos, sin = math.cos(angle), math.sin(angle)
+        theta = torch.tensor([[[cos, -sin, 0.0], [sin, cos, 0.0]]], dtype=image.dtype, device=image.device)
+        grid = F.affine_grid(theta.expand(image.shape[0], -1, -1), list(image.shape), align_corners=False)
+        return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+    return apply
+
+
+def _gaussian_kernel(sigma: float, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    radius = max(1, int(math.ceil(3 * sigma)))
+    xs = torch.arange(-radius, radius + 1, device=device, dtype=dtype)
+    kernel = torch.exp(-(xs * xs) / (2 * sigma * sigma))
+    return kernel / kernel.sum()
+
+
+def gaussian_blur(image: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of a Bx3xHxW image (reflect border), differentiable."""
+    if sigma <= 0:
+        return image
+    kernel = _gaussian_kernel(sigma, image.device, image.dtype)
+    radius = kernel.numel() // 2
+    channels = image.shape[1]
+    horizontal = kernel.view(1, 1, 1, -1).repeat(channels, 1, 1, 1)
+    vertical = kernel.view(1, 1, -1, 1).repeat(channels, 1, 1, 1)
+    mode = "reflect" if min(image.shape[-2:]) > radius else "replicate"
+    out = F.conv2d(F.pad(image, (radius, radius, 0, 0), mode=mode), horizontal, groups=channels)
+    return F.conv2d(F.pad(out, (0, 0, radius, radius), mode=mode), vertical, groups=channels)
+
+
+def blur(sigma: float = 0.5) -> Transform:
+    """Gaussian blur inside the forward (the objective must hold for a slightly blurred picture)."""
+
+    def apply(image: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return gaussian_blur(image, sigma)
+
+    return apply
+
+
+def standard(size: int = 224) -> list[Transform]:
+    """Lucid-style robustness set scaled to the picture: pad, jitter, small scale and rotation, jitter."""
+    unit = max(1, size // 28)
+    return [pad(unit * 2), jitter(unit), scale((0.9, 0.95, 1.0, 1.05, 1.1)), rotate(8.0), jitter(max(1, unit // 2))]
+
+
+# --- in-place regularisers between steps (Yosinski et al. 2015) ---------------------------------
+
+
+def decay(rate: float = 0.01) -> ImageStep:
+    """Pull pixels toward grey by `rate` each step: the L2 prior of Simonyan et al. as a step."""
+
+    def apply(pixels: torch.Tensor, grad: torch.Tensor, step: int) -> None:
+        pixels.sub_(rate * (pixels - 0.5))
+
+    return apply
+
+
+def blur_every(every: int = 4, sigma: float = 0.5) -> ImageStep:
+    """Blur the picture every `every` steps: removes the high frequencies gradient ascent loves."""
+
+    def apply(pixels: torch.Tensor, grad: torch.Tensor, step: int) -> None:
+        if every > 0 and sigma > 0 and (step + 1) % every == 0:
+            pixels.copy_(gaussian_blur(pixels, sigma))
+
+    return apply
+
+
+def clip_norm(percentile: float = 10.0) -> ImageStep:
+    """Set pixels whose colour vector (from grey) is in the lowest `percentile` % to grey."""
+
+    def apply(pixels: torch.Tensor, grad: torch.Tensor, step: int) -> None:
+        norms = (pixels - 0.5).norm(dim=1, keepdim=True)
+        threshold = torch.quantile(norms.flatten(), percentile / 100.0)
+        pixels.copy_(torch.where(norms < threshold, torch.full_like(pixels, 0.5), pixels))
+
+    return apply
+
+
+def clip_contribution(percentile: float = 10.0) -> ImageStep:
+    """Set pixels whose contribution |x · grad| (summed over colours) is in the lowest `percentile` % to grey."""
+
+    def apply(pixels: torch.Tensor, grad: torch.Tensor, step: int) -> None:
+        contribution = ((pixels - 0.5) * grad).sum(dim=1, keepdim=True).abs()
+        threshold = torch.quantile(contribution.flatten(), percentile / 100.0)
+        pixels.copy_(torch.where(contribution < threshold, torch.full_like(pixels, 0.5), pixels))
+
+    return apply
