@@ -20,6 +20,8 @@ from .results import Cancelled, StepInfo
 from .targets import class_logit, class_prob, unit
 from .linear_toy import digit_min_epsilon, digits_classifier, dimension_gain, fool_digit, lecture_example, linear_fool
 from .synthesis import optimize_image
+from .synthesis.adversarial import adversarial, attack_sweep, fgsm
+from .synthesis.style import default_layers as style_layers, style_transfer
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -50,4 +52,9 @@ __all__ = [
     "fool_digit",
     "lecture_example",
     "linear_fool",
+    "adversarial",
+    "attack_sweep",
+    "fgsm",
+    "style_layers",
+    "style_transfer",
 ]
