@@ -89,3 +89,34 @@ def digits_summary() -> tuple[int, float, list[int]]:
 @st.cache_data(max_entries=8, show_spinner=False)
 def dimension_gain(dims: tuple[int, ...], eps: float) -> "vc.results.DimensionGain":
     return vc.dimension_gain(list(dims), eps, trials=50)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def attack(
+    model_key: str, image_key: str, method: str, target: int | None, eps: float, norm: str, steps: int, _m: vc.LoadedModel, _image: "vc.images.Image.Image", _on_step: object = None
+) -> "vc.results.Adversarial":
+    """FGSM (one step) or PGD on the selected image, keyed by the model, the image digest and the settings."""
+    if method == "fgsm":
+        return vc.fgsm(_m, _image, eps, target=target, norm=norm, on_step=_on_step)  # type: ignore[arg-type]
+    return vc.adversarial(_m, _image, target, eps, norm, steps, on_step=_on_step)  # type: ignore[arg-type]
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def attack_sweep(model_key: str, target: int | None, norm: str, steps: int, epsilons: tuple[float, ...], _m: vc.LoadedModel, _on_step: object = None) -> "vc.results.AttackSweep":
+    """PGD success against ε over the first sample photos (each (image, ε) its own run)."""
+    return vc.attack_sweep(_m, None, epsilons, target, norm, steps, on_step=_on_step)  # type: ignore[arg-type]
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def style_transfer(
+    model_key: str,
+    content_key: str,
+    style_key: str,
+    settings: tuple[tuple[str, object], ...],
+    _m: vc.LoadedModel,
+    _content: "vc.images.Image.Image",
+    _style: "vc.images.Image.Image",
+    _on_step: object = None,
+) -> "vc.results.StyleTransfer":
+    """Neural style keyed by the model, both images' digests and every setting (as sorted pairs)."""
+    return vc.style_transfer(_m, _content, _style, on_step=_on_step, **dict(settings))  # type: ignore[arg-type]

@@ -230,3 +230,79 @@ def dimension_gain(result: DimensionGain, marks: dict[str, int] | None = None) -
         legend=dict(orientation="h", y=-0.25),
     )
     return fig
+
+
+from .results import Adversarial, AttackSweep, StyleTransfer  # noqa: E402
+
+
+def _eps_text(eps: float, norm: str) -> str:
+    """A budget as people quote it: grey levels of 255 for L∞, the plain length for L2."""
+    return f"{eps * 255:.3g}/255" if norm == "linf" else f"{eps:.3g} (L2)"
+
+
+def amplified(perturbation: np.ndarray, limit: float) -> np.ndarray:
+    """A signed HxWx3 change as a picture: grey is no change, ±`limit` the darkest/brightest."""
+    limit = limit if limit > 0 else 1.0
+    return (np.clip(0.5 + 0.5 * np.asarray(perturbation, dtype=np.float64) / limit, 0, 1) * 255).round().astype(np.uint8)
+
+
+def adversarial_panels(result: Adversarial, class_names: Sequence[str], height: int = 320) -> go.Figure:
+    """Original, amplified perturbation (scale in the title) and adversarial picture side by side."""
+    limit = float(np.abs(result.perturbation).max()) or 1.0
+    before, after = result.label, int(np.argmax(result.probs_after))
+    titles = [
+        f"original: {class_names[before][:28]} ({result.probs_before[before]:.0%})",
+        f"change ×{0.5 / limit:.0f} (grey = 0, ±{limit * 255:.2g}/255)",
+        f"adversarial: {class_names[after][:28]} ({result.probs_after[after]:.0%})",
+    ]
+    pictures = [result.original, amplified(result.perturbation, limit), result.adversarial]
+    return image_grid(pictures, titles, columns=3, height_per_row=height)
+
+
+def top_classes(probs_before: np.ndarray, probs_after: np.ndarray, k: int = 5, extra: Sequence[int] = ()) -> list[int]:
+    """The union of the top-k classes before and after (and any `extra`), most probable before first."""
+    chosen = list(np.argsort(probs_before)[::-1][:k]) + list(np.argsort(probs_after)[::-1][:k]) + list(extra)
+    return [int(c) for c in dict.fromkeys(chosen)]
+
+
+def attack_sweep(result: AttackSweep) -> go.Figure:
+    """Fraction of images attacked successfully against ε, with each image's goal probability."""
+    x = result.epsilons * 255 if result.norm == "linf" else result.epsilons
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(
+        go.Scatter(x=x, y=result.success_rate, mode="lines+markers", name="success rate", line=dict(width=4, color="#d62828"), hovertemplate="ε=%{x:.3g}<br>success %{y:.0%}<extra></extra>"),
+        secondary_y=False,
+    )
+    what = "p(target)" if result.target is not None else "p(clean class)"
+    for i, name in enumerate(result.names):
+        fig.add_trace(
+            go.Scatter(x=x, y=result.goal_prob[i], mode="lines", name=f"{what}: {name}", line=dict(dash="dot", width=1.5), opacity=0.7, hovertemplate=f"{name}<br>ε=%{{x:.3g}}<br>{what}=%{{y:.1%}}<extra></extra>"),
+            secondary_y=True,
+        )
+    goal = "reach the target" if result.target is not None else "change the prediction"
+    fig.update_layout(
+        title=f"Attacks that {goal} ({len(result.names)} images, {result.steps} PGD steps, {'L∞' if result.norm == 'linf' else 'L2'})",
+        margin=_MARGIN,
+        height=380,
+        legend=dict(orientation="h", y=-0.25),
+        xaxis_title="ε (grey levels of 255)" if result.norm == "linf" else "ε (L2 length, pixel units)",
+    )
+    fig.update_yaxes(title_text="success rate", range=[-0.03, 1.03], tickformat=".0%", secondary_y=False)
+    fig.update_yaxes(title_text=what, range=[-0.03, 1.03], tickformat=".0%", secondary_y=True, showgrid=False)
+    return fig
+
+
+def style_losses(result: StyleTransfer) -> go.Figure:
+    """Relative content, style and total-variation losses per step (log scale)."""
+    fig = go.Figure()
+    for name, values, colour in (("style (Gram)", result.style_loss, "#d62828"), ("content", result.content_loss, "#2a6f97"), ("total variation", result.tv_loss, "#8d99ae")):
+        fig.add_trace(go.Scatter(y=np.maximum(values, 1e-6), mode="lines", name=name, line=dict(color=colour), hovertemplate=f"step %{{x}}<br>{name}: %{{y:.3g}}<extra></extra>"))
+    fig.update_layout(
+        title=f"Losses per step (style fell {result.metrics['style_drop']:.0%})",
+        xaxis_title="step",
+        yaxis=dict(type="log", title="relative loss"),
+        margin=_MARGIN,
+        height=320,
+        legend=dict(orientation="h", y=-0.3),
+    )
+    return fig
