@@ -16,4 +16,6 @@ PAGES: list[PageSpec] = [
     PageSpec("app_pages/predictions.py", "Predictions", ":material/insights:", "Model"),
     PageSpec("app_pages/layers.py", "Layers", ":material/layers:", "Model"),
     PageSpec("app_pages/linear_fooling.py", "Linear fooling", ":material/functions:", "Synthesis"),
+    PageSpec("app_pages/adversarial.py", "Adversarial images", ":material/bug_report:", "Synthesis"),
+    PageSpec("app_pages/style_transfer.py", "Style transfer", ":material/palette:", "Synthesis"),
 ]

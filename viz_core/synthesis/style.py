@@ -52,7 +52,7 @@ def _stage_outputs(m: "LoadedModel") -> list[str]:
         return names
     by_size: dict[tuple[int, int], str] = {}
     for layer in m.layers():
-        if layer.layout == "map" and layer.depth <= 2:
+        if layer.layout == "map" and layer.depth <= 2 and min(layer.spatial or (0, 0)) > 1:  # 1×1 maps hold no texture
             by_size[layer.spatial] = layer.path  # type: ignore[index]  # later layers of a size win
     return list(by_size.values())
 
