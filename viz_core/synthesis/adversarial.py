@@ -152,7 +152,11 @@ def _attack(
         scores, steps_run = result.scores, len(result.scores)
         dual_norm = param.record.get("dual_norm", float("nan"))
         # the last update was never scored: keep whichever of it and the best scored iterate is better
-        candidates = [best["delta"]] if reached[0] else [best["delta"], evaluated[0]]
+        # (FGSM is by definition its one step, even where that step happens to make things worse)
+        if method == "fgsm":
+            candidates = [evaluated[0]]
+        else:
+            candidates = [best["delta"]] if reached[0] else [best["delta"], evaluated[0]]
         pictures = [(param.base + delta).clamp(0, 1)[0].permute(1, 2, 0).cpu().numpy() for delta in candidates]
         outcomes = [_probabilities(m, picture) for picture in pictures]
         pick = int(np.argmax([sign * np.log(max(p[goal_class], 1e-30)) for p in outcomes]))

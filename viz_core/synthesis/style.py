@@ -127,9 +127,9 @@ def style_transfer(
     style_layers: Sequence[str] | None = None,
     style_weights: Sequence[float] | None = None,
     content_weight: float = 1.0,
-    style_weight: float = 10.0,
+    style_weight: float = 100.0,
     tv_weight: float = 10.0,
-    steps: int = 120,
+    steps: int = 150,
     optimizer: str = "lbfgs",
     lr: float | None = None,
     init: str = "content",
@@ -205,10 +205,8 @@ def style_transfer(
         input_size=size_hw,  # type: ignore[arg-type]
         label="style",
     )
-    with torch.no_grad():
-        final01 = param.render()[0].permute(1, 2, 0).cpu().numpy()
-    picture = np.rint(final01 * 255.0).astype(np.uint8)
-    # the losses of the picture returned (the engine's last update was never scored)
+    picture = result.image  # the best-scoring picture seen: robust to a late L-BFGS overshoot
+    # the losses of the picture returned, measured afresh (the engine scores the weighted sum only)
     refs = {k: style_refs[k] for k in style_layers}
     end = losses(m, picture.astype(np.float32) / 255.0, content_refs[content_layer], content_layer, refs, layer_weights)
     begin = losses(m, np.asarray(start, dtype=np.float32), content_refs[content_layer], content_layer, refs, layer_weights)
