@@ -25,4 +25,7 @@ PAGES: list[PageSpec] = [
     PageSpec("app_pages/filters.py", "Filters", ":material/grid_view:", "Dataset"),
     PageSpec("app_pages/patches.py", "Top patches", ":material/view_module:", "Dataset"),
     PageSpec("app_pages/embeddings.py", "Embeddings", ":material/scatter_plot:", "Dataset"),
+    PageSpec("app_pages/linear_fooling.py", "Linear fooling", ":material/functions:", "Synthesis"),
+    PageSpec("app_pages/adversarial.py", "Adversarial images", ":material/bug_report:", "Synthesis"),
+    PageSpec("app_pages/style_transfer.py", "Style transfer", ":material/palette:", "Synthesis"),
 ]

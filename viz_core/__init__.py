@@ -32,6 +32,10 @@ from .attribution import (
 from .synthesis import optimize_image
 from .synthesis.recipes import class_model, deepdream, invert, invert_depths, neuron, sample_channel_mean
 from .results import Synthesis
+from .linear_toy import digit_min_epsilon, digits_classifier, dimension_gain, fool_digit, lecture_example, linear_fool
+from .synthesis import optimize_image
+from .synthesis.adversarial import adversarial, attack_sweep, fgsm
+from .synthesis.style import default_layers as style_layers, style_transfer
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -89,4 +93,15 @@ __all__ += [
     "scan",
     "top_patches",
     "warm_umap",
+    "digit_min_epsilon",
+    "digits_classifier",
+    "dimension_gain",
+    "fool_digit",
+    "lecture_example",
+    "linear_fool",
+    "adversarial",
+    "attack_sweep",
+    "fgsm",
+    "style_layers",
+    "style_transfer",
 ]

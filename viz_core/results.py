@@ -248,3 +248,167 @@ class Filters:
     scale: str  # filter | shared
     shown: tuple[int, int]  # (filters, input channels) shown of the layer's total
     note: str
+
+
+# --- linear fooling toy (viz_core/linear_toy.py) ---
+
+
+@dataclass(frozen=True)
+class LinearFooling:
+    """A binary linear (logistic) classifier before and after the step x + ε·sign(w).
+
+    `predicted_gain` is ε‖w‖₁, the linear explanation's claim; `score_after - score_before`
+    equals it exactly because nothing is clipped here.
+    """
+
+    x: np.ndarray  # (d,)
+    w: np.ndarray  # (d,)
+    b: float
+    eps: float
+    delta: np.ndarray  # (d,) = eps * sign(w)
+    x_adv: np.ndarray  # (d,)
+    score_before: float
+    score_after: float
+    prob_before: float
+    prob_after: float
+    predicted_gain: float
+
+
+@dataclass(frozen=True)
+class DigitsFooling:
+    """One digit pushed towards a target class along sign(w_target − w_source).
+
+    The margin logit_target − logit_source grows by `predicted_gain` = ε‖w_t − w_s‖₁ when no pixel
+    hits the [0, 1] range (`clip=False`); with clipping it grows by `margin_gain` ≤ that.
+    Images are (8, 8) in [0, 1] for the clean and adversarial digit, signed for the perturbation.
+    """
+
+    image: np.ndarray
+    adversarial: np.ndarray
+    perturbation: np.ndarray
+    label: int
+    source: int
+    target: int
+    eps: float
+    clip: bool
+    probs_before: np.ndarray  # (10,)
+    probs_after: np.ndarray  # (10,)
+    predicted_gain: float
+    margin_gain: float
+
+    @property
+    def fooled(self) -> bool:
+        """True when the adversarial digit is classified as the target."""
+        return int(np.argmax(self.probs_after)) == self.target
+
+
+@dataclass(frozen=True)
+class DimensionGain:
+    """How a per-element change of size ε moves a linear score, against the input dimension d.
+
+    `aligned` is ε‖w‖₁ (all elements moved along sign(w)): it grows like d. `random` is the
+    root-mean-square change when the signs are random (measured; ≈ ε‖w‖₂): it grows only like √d.
+    """
+
+    dims: np.ndarray
+    eps: float
+    aligned: np.ndarray
+    random: np.ndarray
+
+
+# --- adversarial images (viz_core/synthesis/adversarial.py) ---
+
+
+@dataclass(frozen=True)
+class Adversarial:
+    """An attacked picture with what the model thought before and after.
+
+    original/adversarial: HxWx3 uint8 (the model's view of the input, and the attacked picture
+    rounded to 8 bits for display and download); perturbation: HxWx3 float32, the exact change in
+    pixel units of [0, 1] (within the budget); probs_before/probs_after: softmax of the clean and
+    the exact attacked picture; probs_8bit: of the rounded one (rounding can undo a small L2
+    change). `linear_gain` is ε‖∇‖₁ (L∞) or ε‖∇‖₂ (L2) at the clean picture: the first-order
+    prediction of what one full step adds to the objective.
+    """
+
+    original: np.ndarray
+    adversarial: np.ndarray
+    perturbation: np.ndarray
+    probs_before: np.ndarray
+    probs_after: np.ndarray
+    probs_8bit: np.ndarray
+    label: int  # class predicted for the original
+    target: int | None  # None: untargeted
+    method: str  # fgsm | pgd
+    norm: str  # linf | l2
+    eps: float  # budget in pixel units of [0, 1]
+    step_size: float
+    steps_run: int
+    scores: np.ndarray  # objective before each step (log p_target, or −log p_label)
+    linear_gain: float
+    success: bool
+    seconds: float
+    params: dict[str, Any]
+
+    @property
+    def linf(self) -> float:
+        """Largest change of any pixel value, in pixel units of [0, 1]."""
+        return float(np.abs(self.perturbation).max(initial=0))
+
+    @property
+    def l2(self) -> float:
+        """Length of the whole change, in pixel units of [0, 1]."""
+        return float(np.sqrt(np.sum(self.perturbation.astype(np.float64) ** 2)))
+
+
+@dataclass(frozen=True)
+class AttackSweep:
+    """Attack success against the budget ε over several images.
+
+    success, goal_prob (probability of the target, or of the clean class when untargeted) and
+    predicted are (images, epsilons); labels are the clean predictions.
+    """
+
+    epsilons: np.ndarray
+    names: tuple[str, ...]
+    success: np.ndarray
+    goal_prob: np.ndarray
+    predicted: np.ndarray
+    labels: np.ndarray
+    target: int | None
+    norm: str
+    steps: int
+    seconds: float
+    params: dict[str, Any]
+
+    @property
+    def success_rate(self) -> np.ndarray:
+        """Fraction of images attacked successfully at each ε."""
+        return self.success.mean(axis=0)
+
+
+# --- neural style (viz_core/synthesis/style.py) ---
+
+
+@dataclass(frozen=True)
+class StyleTransfer:
+    """A picture with the content of one image and the texture statistics of another.
+
+    image/content/style: HxWx3 uint8 (the inputs as the model saw them). content_loss, style_loss
+    (weighted mean over the style layers) and tv_loss: per step, relative (each ~1 at a bad start).
+    metrics: the losses of the start and of the returned picture, and `style_drop`, the fraction
+    of the style loss removed.
+    """
+
+    image: np.ndarray
+    content: np.ndarray
+    style: np.ndarray
+    content_loss: np.ndarray
+    style_loss: np.ndarray
+    tv_loss: np.ndarray
+    content_layer: str
+    style_layers: tuple[str, ...]
+    metrics: dict[str, float]
+    stopped_early: bool
+    seconds: float
+    params: dict[str, Any]
