@@ -12,7 +12,17 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .results import Filters, TopPatches
+from .results import (
+    Adversarial,
+    AttackSweep,
+    DigitsFooling,
+    DimensionGain,
+    Filters,
+    LinearFooling,
+    StyleTransfer,
+    Synthesis,
+    TopPatches,
+)
 
 DIVERGING = "RdBu_r"
 SEQUENTIAL = "Viridis"
@@ -120,7 +130,7 @@ def predictions_bar(labels: Sequence[str], probabilities: Sequence[float], title
 
 def curve(values: Sequence[float], title: str, y_label: str, x_label: str = "step", names: Sequence[str] | None = None) -> go.Figure:
     """A line (or several, when `values` is a sequence of sequences) against step number."""
-    series = values if values and isinstance(values[0], (list, tuple, np.ndarray)) else [values]
+    series = values if len(values) and isinstance(values[0], (list, tuple, np.ndarray)) else [values]
     fig = go.Figure()
     for i, line in enumerate(series):
         fig.add_trace(go.Scatter(y=list(line), mode="lines", name=names[i] if names else y_label))
@@ -274,9 +284,6 @@ def segmentation_panels(picture: np.ndarray, saliency_map: np.ndarray, seeds: np
     for i in (1, 2, 3):
         fig.update_yaxes(scaleanchor=f"x{i if i > 1 else ''}", row=1, col=i)
     return fig
-
-
-from .results import Synthesis  # noqa: E402
 
 
 def synthesis_curve(result: Synthesis, y_label: str, title: str = "Score during optimisation") -> go.Figure:
@@ -449,8 +456,6 @@ def embedding_scatter(
 
 # --- linear fooling, adversarial images and neural style ---
 
-from .results import DigitsFooling, DimensionGain, LinearFooling  # noqa: E402
-
 
 def linear_fooling(result: LinearFooling) -> go.Figure:
     """Each input element before and after the ε·sign(w) step, with the weight that decides its direction."""
@@ -551,9 +556,6 @@ def dimension_gain(result: DimensionGain, marks: dict[str, int] | None = None) -
         legend=dict(orientation="h", y=-0.25),
     )
     return fig
-
-
-from .results import Adversarial, AttackSweep, StyleTransfer  # noqa: E402
 
 
 def _eps_text(eps: float, norm: str) -> str:

@@ -12,7 +12,7 @@ APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 
 
 def started() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
+    at = AppTest.from_file(APP, default_timeout=400)
     at.run()
     assert not at.exception, at.exception
     return at
@@ -48,3 +48,12 @@ def test_random_weights_warn_in_the_sidebar() -> None:
     at.selectbox(key="weights|efficientnet_lite0").set_value("random").run()
     assert not at.exception
     assert any("random" in w.value.lower() for w in at.sidebar.warning)
+
+
+def test_a_cached_result_replays_in_a_new_session() -> None:
+    """A second session hitting the result cache must not replay the first one's progress bar."""
+    for _ in range(2):
+        at = started()
+        at.switch_page("app_pages/occlusion.py")
+        at.run()
+        assert not at.exception and not at.error, [e.value for e in at.error]

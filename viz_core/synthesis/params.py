@@ -50,7 +50,7 @@ def _as_image_tensor(image01: np.ndarray | torch.Tensor) -> torch.Tensor:
         raise ImageError(f"Expected an HxWx3 image in [0, 1]; got shape {tuple(tensor.shape)}.", "Pass m.image01(picture).")
     if tensor.numel() and (float(tensor.min()) < -1e-6 or float(tensor.max()) > 1 + 1e-6):
         raise ImageError("Image values must lie in [0, 1].", "Divide uint8 pictures by 255, or use m.image01(picture).")
-    return tensor.detach().clone().clamp(0, 1)
+    return tensor.detach().clone(memory_format=torch.contiguous_format).clamp(0, 1)  # L-BFGS views it flat
 
 
 def _normal(shape: tuple[int, ...], generator: torch.Generator | None, sd: float) -> torch.Tensor:

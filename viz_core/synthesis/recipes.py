@@ -198,7 +198,7 @@ def invert(
     image: ImageLike,
     layer: str | None = None,
     *,
-    steps: int = 200,
+    steps: int = 300,
     lr: float = 0.1,
     param: str = "fourier",
     tv_weight: float = 0.01,

@@ -44,7 +44,8 @@ def test_neuron_picture_excites_its_channel_tenfold(lite0: vc.LoadedModel) -> No
 
 @pytest.mark.slow
 def test_inverting_the_penultimate_code(lite0: vc.LoadedModel) -> None:
-    # defaults: 200 Adam steps at lr 0.1, Fourier param, TV weight 0.01, no jitter, seed 0
+    # defaults: 300 Adam steps at lr 0.1, Fourier param, TV weight 0.01, no jitter, seed 0
+    # (200 steps gave 0.081-0.101 depending on thread timing: too close to the bar)
     result = invert(lite0, vc.sample_image("chelsea (cat)"))
     assert result.metrics["relative_distance"] <= 0.1, result.metrics
     assert result.metrics["top1"] == result.metrics["original_top1"]
