@@ -25,7 +25,7 @@ from torch import nn
 
 from .errors import ModelNotFoundError, ModelTooLargeError, WeightsError
 from .hooks import model_lock
-from .images import ImageLike, Preprocessing, load_image
+from .images import ImageLike, Preprocessing
 from .layers import LayerInfo, catalogue
 
 DEFAULT_MODEL = "efficientnet_lite0"

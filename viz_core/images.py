@@ -16,6 +16,7 @@ from typing import Any, Union
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageError
@@ -199,8 +200,8 @@ class Preprocessing:
             tensor = tensor.permute(2, 0, 1).unsqueeze(0)
         if self.channels == 1 and tensor.shape[1] == 3:
             tensor = tensor.mean(dim=1, keepdim=True)
-        mean = torch.tensor(self.mean, dtype=tensor.dtype).view(1, -1, 1, 1)
-        std = torch.tensor(self.std, dtype=tensor.dtype).view(1, -1, 1, 1)
+        mean = torch.tensor(self.mean, dtype=tensor.dtype, device=tensor.device).view(1, -1, 1, 1)
+        std = torch.tensor(self.std, dtype=tensor.dtype, device=tensor.device).view(1, -1, 1, 1)
         return (tensor - mean) / std
 
     def __call__(self, source: ImageLike) -> torch.Tensor:
@@ -238,3 +239,23 @@ def image_digest(source: ImageLike) -> str:
     digest = hashlib.sha256(image.tobytes())
     digest.update(repr(image.size).encode())
     return digest.hexdigest()[:20]
+
+
+def gaussian_blur(image: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable, differentiable Gaussian blur of each channel of a (B, C, H, W) tensor.
+
+    One implementation for every user (occlusion fill, blurred IG baseline, synthesis priors):
+    reflected borders, or replicated ones when the image is smaller than the kernel's radius.
+    """
+    if sigma <= 0:
+        return image.clone()
+    radius = max(1, int(math.ceil(3 * sigma)))
+    offsets = torch.arange(-radius, radius + 1, device=image.device, dtype=image.dtype)
+    kernel = torch.exp(-0.5 * (offsets / sigma) ** 2)
+    kernel = kernel / kernel.sum()
+    channels = image.shape[1]
+    mode = "reflect" if min(image.shape[-2:]) > radius else "replicate"
+    out = F.pad(image, (radius, radius, 0, 0), mode=mode)
+    out = F.conv2d(out, kernel.view(1, 1, 1, -1).repeat(channels, 1, 1, 1), groups=channels)
+    out = F.pad(out, (0, 0, radius, radius), mode=mode)
+    return F.conv2d(out, kernel.view(1, 1, -1, 1).repeat(channels, 1, 1, 1), groups=channels)

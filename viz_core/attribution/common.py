@@ -7,12 +7,10 @@ no-mutation guarantees live here once.
 """
 from __future__ import annotations
 
-import math
 from contextlib import ExitStack
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
 from ..errors import ConvlensError, ImageError, LayerError
 from ..hooks import GradientRule, activation_rule, capture, model_lock
@@ -113,21 +111,6 @@ def scores(m: LoadedModel, x: torch.Tensor, target: Target) -> torch.Tensor:
     """The target's score (B,) for a batch, without gradients (inference mode)."""
     with torch.inference_mode(), model_lock(m.model), capture(m.model, list(target.layers())) as activations:
         return target.score(m.model(x), activations).float().clone()
-
-
-def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Blur each channel of (B, C, H, W) with a Gaussian of `sigma` pixels (reflected borders)."""
-    if sigma <= 0:
-        return x.clone()
-    radius = max(1, int(math.ceil(3 * sigma)))
-    radius = min(radius, x.shape[-1] - 1, x.shape[-2] - 1)
-    offsets = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
-    kernel = torch.exp(-0.5 * (offsets / sigma) ** 2)
-    kernel = kernel / kernel.sum()
-    channels = x.shape[1]
-    out = F.pad(x, (radius, radius, radius, radius), mode="reflect")
-    out = F.conv2d(out, kernel.view(1, 1, 1, -1).repeat(channels, 1, 1, 1), groups=channels)
-    return F.conv2d(out, kernel.view(1, 1, -1, 1).repeat(channels, 1, 1, 1), groups=channels)
 
 
 def check_int(value: int, name: str, low: int = 1, high: int | None = None) -> int:

@@ -15,7 +15,8 @@ from ..hub import LoadedModel
 from ..results import OcclusionMap, OnStep, report
 from ..targets import ClassLogit, TargetLike, as_target
 from .backprop import picture
-from .common import ImageInput, as_input, check_int, gaussian_blur
+from ..images import gaussian_blur
+from .common import ImageInput, as_input, check_int
 
 FILLS = ("grey", "mean", "blur", "black")
 

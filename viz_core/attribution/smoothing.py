@@ -13,7 +13,8 @@ from ..hub import LoadedModel
 from ..results import Attribution, OnStep, report
 from ..targets import TargetLike, as_target
 from .backprop import check_rule, gradients, picture, rule_notes
-from .common import ImageInput, as_input, check_int, gaussian_blur, scores
+from ..images import gaussian_blur
+from .common import ImageInput, as_input, check_int, scores
 
 BASELINES = ("black", "blurred", "mean")
 

@@ -82,20 +82,12 @@ def recording(model: nn.Module, layers: Sequence[str]) -> Iterator[dict[str, tor
         yield store
 
 
-def _normalise(m: "LoadedModel", image01: torch.Tensor) -> torch.Tensor:
-    mean = torch.tensor(m.preprocessing.mean, dtype=image01.dtype, device=image01.device).view(1, -1, 1, 1)
-    std = torch.tensor(m.preprocessing.std, dtype=image01.dtype, device=image01.device).view(1, -1, 1, 1)
-    if m.preprocessing.channels == 1 and image01.shape[1] == 3:
-        image01 = image01.mean(dim=1, keepdim=True)
-    return (image01 - mean) / std
-
-
 def model_input(m: "LoadedModel", image01: torch.Tensor, size: tuple[int, int] | None = None) -> torch.Tensor:
     """A Bx3xHxW picture in [0, 1] -> the normalised tensor at `size` (default: the model's input size)."""
     height, width = size if size is not None else m.input_size[1:]
     if tuple(image01.shape[-2:]) != (height, width):
         image01 = F.interpolate(image01, size=(height, width), mode="bilinear", align_corners=False)
-    return _normalise(m, image01)
+    return m.preprocessing.to_tensor(image01)
 
 
 def reference_activations(m: "LoadedModel", image01: np.ndarray | torch.Tensor, layers: Sequence[str], size: tuple[int, int] | None = None) -> dict[str, torch.Tensor]:

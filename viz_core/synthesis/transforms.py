@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
+from ..images import gaussian_blur
+
 # transform(image 1x3xHxW in [0, 1], generator) -> transformed image (any size; the engine
 # resizes to the model's input size afterwards)
 Transform = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
@@ -87,27 +89,6 @@ def rotate(degrees: float = 5.0) -> Transform:
         return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
     return apply
-
-
-def _gaussian_kernel(sigma: float, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    radius = max(1, int(math.ceil(3 * sigma)))
-    xs = torch.arange(-radius, radius + 1, device=device, dtype=dtype)
-    kernel = torch.exp(-(xs * xs) / (2 * sigma * sigma))
-    return kernel / kernel.sum()
-
-
-def gaussian_blur(image: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian blur of a Bx3xHxW image (reflect border), differentiable."""
-    if sigma <= 0:
-        return image
-    kernel = _gaussian_kernel(sigma, image.device, image.dtype)
-    radius = kernel.numel() // 2
-    channels = image.shape[1]
-    horizontal = kernel.view(1, 1, 1, -1).repeat(channels, 1, 1, 1)
-    vertical = kernel.view(1, 1, -1, 1).repeat(channels, 1, 1, 1)
-    mode = "reflect" if min(image.shape[-2:]) > radius else "replicate"
-    out = F.conv2d(F.pad(image, (radius, radius, 0, 0), mode=mode), horizontal, groups=channels)
-    return F.conv2d(F.pad(out, (0, 0, radius, radius), mode=mode), vertical, groups=channels)
 
 
 def blur(sigma: float = 0.5) -> Transform:
