@@ -68,18 +68,13 @@ def forward_backward(
 
     `rule` replaces the local derivative of every module in `rule_modules`; `layer` also returns
     that layer's output and its gradient. Only `torch.autograd.grad` is used: no `.backward()`,
-    so no parameter's `.grad` is touched. Hooks are installed per activation module (one
-    `activation_rule` each), all under the model's lock.
+    so no parameter's `.grad` is touched. All hooks are scoped to this call, under the model's lock.
     """
     image = x.detach().clone().requires_grad_(True)
     wanted = list(dict.fromkeys(target.layers() + ((layer,) if layer else ())))
     with torch.inference_mode(False), torch.enable_grad(), model_lock(m.model), ExitStack() as stack:
-        stats = []
-        names: list[str] = []
-        if rule is not None:
-            for name, module in (rule_modules or {}).items():
-                stats.append(stack.enter_context(activation_rule(module, [""], rule)))
-                names.append(name)
+        names = list(rule_modules or {}) if rule is not None else []
+        stats = stack.enter_context(activation_rule(m.model, names, rule)) if names else None
         activations = stack.enter_context(capture(m.model, wanted, detach=False)) if wanted else {}
         logits = m.model(image)
         missing = [name for name in wanted if name not in activations]
@@ -95,8 +90,8 @@ def forward_backward(
     layer_grad = None
     if layer:
         layer_grad = grads[1] if grads[1] is not None else torch.zeros_like(activations[layer])
-    applied = sum(s.applied for s in stats)
-    used = tuple(name for name, s in zip(names, stats) if s.applied)
+    applied = stats.applied if stats is not None else 0
+    used = tuple(name for name in names if stats is not None and name in stats.modules)
     return PassResult(
         input_grad.detach(),
         scores.detach(),
