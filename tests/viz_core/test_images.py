@@ -131,3 +131,24 @@ def test_digest_depends_on_every_pixel() -> None:
     first = image_digest(array)
     array[317, 411, 1] = 1
     assert image_digest(array) != first
+
+
+@pytest.mark.parametrize("sigma", [0.5, 3.0])  # the shifted-sum branch and the convolution branch
+def test_gaussian_blur_matches_scipy_with_mirrored_borders(sigma: float) -> None:
+    from scipy.ndimage import gaussian_filter
+
+    from viz_core.images import gaussian_blur
+
+    image = torch.rand(2, 3, 40, 31, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    expected = gaussian_filter(image.numpy(), sigma=(0, 0, sigma, sigma), mode="mirror", truncate=3.0)
+    np.testing.assert_allclose(gaussian_blur(image, sigma).numpy(), expected, atol=1e-10)
+
+
+def test_gaussian_blur_keeps_constants_and_passes_gradients() -> None:
+    from viz_core.images import gaussian_blur
+
+    image = torch.full((1, 3, 16, 16), 0.3, requires_grad=True)
+    blurred = gaussian_blur(image, 0.8)
+    assert torch.allclose(blurred, torch.full_like(blurred, 0.3))
+    (grad,) = torch.autograd.grad(blurred.sum(), [image])
+    assert torch.allclose(grad.sum(), torch.tensor(float(image.numel())))  # a normalised kernel moves mass, never makes it

@@ -10,7 +10,7 @@ from .engine import OPTIMIZERS, classifier_path, make_generator, model_input, op
 from .objectives import PENULTIMATE, Objective, Probe
 from .params import Fourier, Param, Perturbation, Pixels, fourier, perturbation, pixels
 from .recipes import class_model, deepdream, invert, invert_depths, inversion_layers, neuron, sample_channel_mean
-from .transforms import blur, blur_every, clip_contribution, clip_norm, decay, jitter, pad, rotate, scale
+from .transforms import affine, blur, blur_every, clip_contribution, clip_norm, decay, jitter, pad, rotate, scale, shift, standard
 
 __all__ = [
     "OPTIMIZERS",
@@ -21,6 +21,7 @@ __all__ = [
     "Perturbation",
     "Pixels",
     "Probe",
+    "affine",
     "blur",
     "class_model",
     "deepdream",
@@ -48,5 +49,7 @@ __all__ = [
     "reference_activations",
     "rotate",
     "scale",
+    "shift",
+    "standard",
     "transforms",
 ]

@@ -82,16 +82,10 @@ def _param(kind: str, size: tuple[int, int], gen: torch.Generator) -> Param:
 
 
 def _robustness(jitter: int, rotate: float, scale: float) -> list[T.Transform]:
-    transforms: list[T.Transform] = []
-    if jitter > 0:
-        transforms += [T.pad(jitter, mode="reflect"), T.jitter(jitter)]
-    if scale > 0:
-        transforms.append(T.scale((1 - scale, 1 - scale / 2, 1.0, 1 + scale / 2, 1 + scale)))
-    if rotate > 0:
-        transforms.append(T.rotate(rotate))
-    if jitter > 1:
-        transforms.append(T.jitter(max(1, jitter // 2)))
-    return transforms
+    """Shift, zoom and rotation as one resampling; a whole-pixel shift alone needs none."""
+    if scale > 0 or rotate > 0:
+        return [T.affine(shift=float(max(jitter, 0)), scale=scale, degrees=rotate)]
+    return [T.shift(jitter)] if jitter > 0 else []
 
 
 def class_model(
@@ -223,7 +217,7 @@ def invert(
     gen = make_generator(seed)
     size = tuple(m.input_size[1:])
     objective = O.feature_match(key, reference) - tv_weight * O.total_variation() - alpha_weight * O.alpha_norm(alpha)
-    transforms = [T.jitter(jitter)] if jitter > 0 else []
+    transforms = [T.shift(jitter)] if jitter > 0 else []
     result = optimize_image(m, objective, _param(param, size, gen), transforms, steps=steps, lr=lr, generator=gen, on_step=on_step, label="inversion")  # type: ignore[arg-type]
     settings = dict(layer=layer or "penultimate", tv_weight=tv_weight, alpha_weight=alpha_weight, alpha=alpha, jitter=jitter, seed=seed)
     return replace(result, params={**result.params, **settings}, metrics=_code_metrics(m, result.image, key, reference, original_top1))
@@ -314,7 +308,7 @@ def deepdream(
                 on_step(replace(info, fraction=(_o + info.fraction) / octaves, message=f"octave {_o + 1}/{octaves}: {info.message}"))
 
         result = optimize_image(
-            m, O.layer_norm(layer), param, [T.jitter(jitter)] if jitter > 0 else [], steps=steps, lr=lr, optimizer="sgd",
+            m, O.layer_norm(layer), param, [T.shift(jitter)] if jitter > 0 else [], steps=steps, lr=lr, optimizer="sgd",
             generator=gen, on_step=scaled, normalize_grad=True, input_size=None if fixed_size else size, label="deepdream",
         )
         detail = param.pixels.detach() - small

@@ -100,10 +100,56 @@ def blur(sigma: float = 0.5) -> Transform:
     return apply
 
 
+def shift(pixels: int = 8) -> Transform:
+    """Shift by a random whole number of pixels in [-pixels, pixels] each way, same size, borders reflected.
+
+    Why not crop-and-resize: a whole-pixel shift needs no resampling, so the picture stays sharp
+    and the model sees it at its own size with no interpolation to differentiate through.
+    """
+
+    def apply(image: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        if pixels <= 0:
+            return image
+        height, width = image.shape[-2:]
+        reach = min(pixels, height - 1, width - 1)
+        dy, dx = _integer(generator, 0, 2 * reach), _integer(generator, 0, 2 * reach)
+        padded = F.pad(image, (reach,) * 4, mode="reflect")
+        return padded[..., dy : dy + height, dx : dx + width]
+
+    return apply
+
+
+def affine(shift: float = 8.0, scale: float = 0.1, degrees: float = 5.0) -> Transform:
+    """Shift, zoom and rotate in ONE bilinear resampling, at the input's size, borders reflected.
+
+    Draws a shift uniformly in [-shift, shift] pixels, a zoom in [1 - scale, 1 + scale] and an
+    angle in [-degrees, degrees]. Why one resampling: a chain of pad, crop, resize and rotate
+    resamples the picture three times forward and backward; composing the same similarity
+    transform into one sampling grid costs a single `grid_sample` and blurs the picture once.
+    """
+
+    def apply(image: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        height, width = image.shape[-2:]
+        dx, dy = _uniform(generator, -shift, shift), _uniform(generator, -shift, shift)
+        zoom = _uniform(generator, 1.0 - scale, 1.0 + scale)
+        angle = math.radians(_uniform(generator, -degrees, degrees))
+        cos, sin = math.cos(angle) / zoom, math.sin(angle) / zoom
+        # output pixel grid -> input pixel positions (rotation and zoom about the centre, then the
+        # shift), written in grid_sample's [-1, 1] coordinates, which stretch x and y differently
+        theta = torch.tensor(
+            [[[cos, -sin * height / width, 2.0 * dx / width], [sin * width / height, cos, 2.0 * dy / height]]],
+            dtype=image.dtype,
+            device=image.device,
+        )
+        grid = F.affine_grid(theta.expand(image.shape[0], -1, -1), list(image.shape), align_corners=False)
+        return F.grid_sample(image, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+
+    return apply
+
+
 def standard(size: int = 224) -> list[Transform]:
-    """Lucid-style robustness set scaled to the picture: pad, jitter, small scale and rotation, jitter."""
-    unit = max(1, size // 28)
-    return [pad(unit * 2), jitter(unit), scale((0.9, 0.95, 1.0, 1.05, 1.1)), rotate(8.0), jitter(max(1, unit // 2))]
+    """Lucid-style robustness scaled to the picture: a shift of size/28 px, ±10 % zoom and ±8° rotation."""
+    return [affine(shift=float(max(1, size // 28)), scale=0.1, degrees=8.0)]
 
 
 # --- in-place regularisers between steps (Yosinski et al. 2015) ---------------------------------
