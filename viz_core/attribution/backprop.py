@@ -51,6 +51,10 @@ def local_backward(module: nn.Module, x: torch.Tensor, grad: torch.Tensor) -> to
 
 def guided_rule(module: nn.Module, x: torch.Tensor, grad_out: torch.Tensor) -> torch.Tensor:
     """Guided backprop: pass only positive gradients, through units that were active."""
+    if isinstance(module, (nn.ReLU, nn.Hardtanh)) or (isinstance(module, nn.LeakyReLU) and module.negative_slope >= 0):
+        # f' >= 0 here, so f'(x)·max(g, 0) = max(f'(x)·g, 0): rectify the fresh result in place,
+        # one pass over the activation instead of two and no extra tensor (guided 1.2x -> 1.1x)
+        return local_backward(module, x, grad_out).clamp_(min=0)
     return local_backward(module, x, grad_out.clamp(min=0))
 
 
