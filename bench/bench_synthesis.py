@@ -20,7 +20,7 @@ from viz_core.results import OnStep
 from .common import Row, example_batch
 
 STEPS = 8
-ROUNDS = 5
+ROUNDS = 8
 
 
 def _step_times(run: Callable[[int, OnStep], vc.Synthesis], steps: int = STEPS) -> list[float]:
