@@ -65,7 +65,7 @@ with st.form("style-form"):
         style_name, style, style_key = picker("Style image", DEFAULT_STYLE, "style-style")
     cols = st.columns(4)
     optimizer = cols[0].radio("Optimiser", ["lbfgs", "adam"], format_func={"lbfgs": "L-BFGS", "adam": "Adam"}.get, key="style-opt")
-    steps = int(cols[0].number_input("Steps", 5, 500, 150, 5, key="style-steps"))
+    steps = int(cols[0].number_input("Steps", 5, 500, 200, 5, key="style-steps"))
     style_weight = cols[1].select_slider("Style weight", [0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0], value=100.0, key="style-sw")
     content_weight = cols[1].select_slider("Content weight", [0.0, 0.1, 0.3, 1.0, 3.0, 10.0], value=1.0, key="style-cw")
     tv_weight = cols[1].select_slider("Total-variation weight", [0.0, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0], value=10.0, key="style-tv")

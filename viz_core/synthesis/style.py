@@ -129,7 +129,7 @@ def style_transfer(
     content_weight: float = 1.0,
     style_weight: float = 100.0,
     tv_weight: float = 10.0,
-    steps: int = 150,
+    steps: int = 200,
     optimizer: str = "lbfgs",
     lr: float | None = None,
     init: str = "content",
