@@ -106,6 +106,26 @@ def backprop_maps(
     return out
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def path_attributions(
+    model_key: str,
+    image_key: str,
+    target: TargetSpec,
+    baseline: str,
+    steps: int,
+    _m: vc.LoadedModel,
+    _image: "vc.images.Image.Image",
+    _on_step: "vc.results.OnStep | None" = None,
+) -> dict[str, vc.Attribution]:
+    """Gradient × input and integrated gradients: attributions whose sum explains the score."""
+    goal = attribution_target(target)
+    x = _m.preprocess(_image)
+    return {
+        "gradient_x_input": vc.gradient_x_input(_m, x, goal),
+        "integrated_gradients": vc.integrated_gradients(_m, x, goal, baseline=baseline, steps=steps, batch=8, on_step=_on_step),
+    }
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
 def occlusion_map(
     model_key: str,

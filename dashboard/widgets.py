@@ -134,8 +134,11 @@ def channel_picker(info: LayerInfo, label: str, key: str, default: int = 0) -> i
 
 
 def progress(label: str, *, preview: bool = False, preview_width: int = 280) -> OnStep:
-    """An `on_step` callback that drives a progress bar and, optionally, a live preview image."""
-    bar = st.progress(0.0, text=label)
+    """An `on_step` callback that drives a progress bar and, optionally, a live preview image.
+
+    The bar appears with the first step: a cached result calls no step, so it shows no idle bar.
+    """
+    bar = st.empty()
     picture = st.empty() if preview else None
     last = [0.0]
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import resources, widgets
 from viz_core import figures
-from viz_core.attribution import default_layer
+from viz_core.attribution import BASELINES, default_layer
 
 widgets.page_header(
     "Saliency & backprop",
@@ -120,9 +120,37 @@ pictures = [figures.gradient_picture(maps[rule].attribution) for rule in ("vanil
 labels = [rule for rule in ("vanilla", "guided", "deconvnet") if rule not in skipped]
 b.plotly_chart(figures.image_grid([vanilla.image] + pictures, ["input"] + [f"{r} (as a picture)" for r in labels], columns=2, height_per_row=230), key="sal-pictures")
 
+st.subheader("Shares of the score: gradient × input and integrated gradients")
+st.caption(
+    "Both split the target's score among the input values. Gradient × input (Shrikumar et al., 2016) is a "
+    "first-order share; integrated gradients (Sundararajan et al., 2017) average the gradient along the "
+    "straight path from a baseline picture to this one, so the shares add up to score(image) − score(baseline)."
+)
+c1, c2 = st.columns(2)
+baseline = c1.selectbox(
+    "Baseline", BASELINES, key="sal-ig-baseline",
+    format_func={"black": "black picture", "blurred": "blurred copy (σ = 10 px)", "mean": "data mean (grey)"}.get,
+    help="The picture that stands for 'no evidence'; the attributions explain the score's change from it.",
+)
+ig_steps = c2.select_slider("Integration steps", [8, 16, 32, 64], value=32, key="sal-ig-steps", help="Gauss–Legendre nodes; more steps, smaller completeness gap.")
+with widgets.guard("integrating gradients"):
+    on_ig_step = widgets.progress(f"Integrating gradients ({ig_steps} steps)…")
+    shares = resources.path_attributions(selection.model_key, selection.image_key, target, baseline, ig_steps, m, selection.image, _on_step=on_ig_step)
+ig, gxi = shares["integrated_gradients"], shares["gradient_x_input"]
+st.plotly_chart(
+    figures.attribution_panels([("gradient × input", gxi.map, True), (f"integrated gradients ({baseline} baseline)", ig.map, True)], columns=2, height_per_row=360),
+    key="sal-shares",
+)
+change = ig.score - (ig.baseline_score or 0.0)
+k1, k2, k3 = st.columns(3)
+k1.metric("score(image) − score(baseline)", f"{change:.4g}", help=f"score {ig.score:.4g}, baseline {ig.baseline_score:.4g}")
+k2.metric("Sum of integrated gradients", f"{float(ig.attribution.sum(dtype=np.float64)):.4g}")
+k3.metric("Completeness gap", f"{ig.completeness_gap:.2g}", help="Sum minus change: the quadrature error. It shrinks with more steps.")
+
 arrays = {rule: maps[rule].attribution for rule in ("vanilla", "guided", "deconvnet")}
 arrays["saliency"] = vanilla.saliency
+arrays["gradient_x_input"], arrays["integrated_gradients"] = gxi.attribution, ig.attribution
 if cam is not None:
     arrays["grad_cam"], arrays["grad_cam_upsampled"] = cam.map, cam.upsampled
-params = {"model": m.name, "weights": m.weights, "image": selection.image_name, "target": what, "grad_cam_layer": cam_info.path, "smoothgrad_samples": 16 if smooth else 0, "rule_applied": {r: maps[r].rule_applied for r in ("guided", "deconvnet")}}
+params = {"model": m.name, "weights": m.weights, "image": selection.image_name, "target": what, "grad_cam_layer": cam_info.path, "smoothgrad_samples": 16 if smooth else 0, "integrated_gradients": {"baseline": baseline, "steps": ig_steps, "completeness_gap": ig.completeness_gap}, "rule_applied": {r: maps[r].rule_applied for r in ("guided", "deconvnet")}}
 widgets.downloads("saliency", picture=pictures[min(1, len(pictures) - 1)], arrays=arrays, params=params)

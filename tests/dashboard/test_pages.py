@@ -57,3 +57,14 @@ def test_a_cached_result_replays_in_a_new_session() -> None:
         at.switch_page("app_pages/occlusion.py")
         at.run()
         assert not at.exception and not at.error, [e.value for e in at.error]
+
+
+def test_saliency_page_shows_integrated_gradients_that_add_up() -> None:
+    at = started()
+    at.switch_page("app_pages/saliency.py")
+    at.run()
+    values = {metric.label: float(metric.value) for metric in at.metric}
+    change, total = values["score(image) − score(baseline)"], values["Sum of integrated gradients"]
+    assert abs(total - change) <= 0.05 * abs(change), values  # completeness, 32 Gauss-Legendre steps
+    at.selectbox(key="sal-ig-baseline").set_value("blurred").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
