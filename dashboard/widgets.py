@@ -11,12 +11,14 @@ import hashlib
 import io
 import json
 import logging
+import os
 import time
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from pathlib import Path
 from urllib.parse import urlencode
 
 import numpy as np
@@ -202,20 +204,29 @@ def share_link(extra: dict[str, Any] | None = None) -> str:
     return f"{base}?{urlencode(params)}" if params else base
 
 
+def data_roots() -> list[str]:
+    """Folders the dashboard may scan: CONVLENS_DATA_ROOTS (path-separated), else the user's home."""
+    configured = os.environ.get("CONVLENS_DATA_ROOTS", "")
+    roots = [part for part in configured.split(os.pathsep) if part.strip()]
+    return roots or [str(Path.home())]
+
+
 def collection_picker(m: vc.LoadedModel, key: str) -> vc.Collection:
     """Choose the image collection a dataset page scans (the model's own demo collection first)."""
     options = list(resources.COLLECTION_CHOICES)
     default = options.index(m.default_collection) if m.default_collection in options else options.index("photos")
     kind = st.selectbox("Image collection", options, index=default, format_func=resources.COLLECTION_CHOICES.get, key=f"{key}-collection|{m.name}")
     if kind == "folder":
-        path = st.text_input("Folder path (flat, or one subfolder per class)", key=f"{key}-folder")
+        roots = data_roots()
+        path = st.text_input("Folder path (flat, or one subfolder per class)", key=f"{key}-folder", help=f"Folders under: {', '.join(roots)} (set CONVLENS_DATA_ROOTS to change).")
         if not path:
             st.info("Type the path of a folder of images; subfolder names become labels.", icon=":material/folder:")
             st.stop()
-        from viz_core.dataset.sources import folder
+        from viz_core.dataset.sources import folder, folder_within
 
-        c = folder(path)  # re-listed on every run so that a changed folder gets a new digest
-        c = resources.collection("folder", c.digest, path)
+        inside = folder_within(path, roots)
+        c = folder(inside)  # re-listed on every run so that a changed folder gets a new digest
+        c = resources.collection("folder", c.digest, str(inside))
     elif kind == "zip":
         upload = st.file_uploader("Zip of images (folders inside become labels)", type=["zip"], key=f"{key}-zip")
         if upload is None:

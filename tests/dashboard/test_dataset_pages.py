@@ -51,7 +51,8 @@ def test_top_patches_from_a_zip_upload_with_an_unsafe_member() -> None:
 
 
 @pytest.mark.slow
-def test_embeddings_from_a_folder(tmp_path: Path) -> None:
+def test_embeddings_from_a_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONVLENS_DATA_ROOTS", str(tmp_path))
     for i in range(30):
         (tmp_path / f"d{i % 3}").mkdir(exist_ok=True)
         (tmp_path / f"d{i % 3}" / f"{i}.png").write_bytes(digit_png(i))
@@ -75,3 +76,17 @@ def test_filters_page_on_the_digits_model() -> None:
     spec = charts(at)[0]
     assert "conv3: 64 filters (rows) × 16 input channels (columns)" in spec["layout"]["title"]["text"]
     assert spec["data"][0]["type"] == "heatmap" and spec["data"][0]["zmid"] == 0
+
+
+def test_a_folder_outside_the_allowed_roots_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    allowed, other = tmp_path / "data", tmp_path / "private"
+    for folder in (allowed, other):
+        folder.mkdir()
+        (folder / "0.png").write_bytes(digit_png(0))
+    monkeypatch.setenv("CONVLENS_DATA_ROOTS", str(allowed))
+    at = open_page("patches")
+    at.selectbox(key="patches-collection|digits_cnn").set_value("folder").run()
+    for attempt in (str(other), str(allowed / ".." / "private")):
+        at.text_input(key="patches-folder").input(attempt).run()
+        assert not at.exception
+        assert any("outside the folders this dashboard may read" in e.value for e in at.error), [e.value for e in at.error]

@@ -158,6 +158,25 @@ def _labelled(paths: Sequence[str]) -> tuple[np.ndarray, tuple[str, ...]]:
     return np.asarray([index[p] for p in parents], dtype=np.int64), label_names
 
 
+def folder_within(path: str | Path, roots: Sequence[str | Path]) -> Path:
+    """`path` resolved (links, `..`, `~`) if it lies inside one of `roots`, else a DatasetError.
+
+    Why: a dashboard shared on a network must not let a visitor read images from any folder of
+    the server; the deployer names the folders that may be scanned.
+    """
+    if not str(path).strip():
+        raise DatasetError("No folder given.", "Type the path of a folder of images.")
+    target = Path(path).expanduser().resolve()
+    allowed = [Path(root).expanduser().resolve() for root in roots]
+    if not any(target.is_relative_to(root) for root in allowed):
+        listed = ", ".join(str(root) for root in allowed) or "(none)"
+        raise DatasetError(
+            f"'{target}' is outside the folders this dashboard may read ({listed}).",
+            "Copy the images under one of them, or start the dashboard with CONVLENS_DATA_ROOTS set to the folders to allow.",
+        )
+    return target
+
+
 def folder(path: str | Path, *, max_images: int = MAX_IMAGES, max_image_bytes: int = MAX_IMAGE_BYTES) -> Collection:
     """Images in a folder, flat or one subfolder per class (the subfolder names become labels).
 
@@ -166,6 +185,7 @@ def folder(path: str | Path, *, max_images: int = MAX_IMAGES, max_image_bytes: i
     root = Path(path).expanduser()
     if not root.is_dir():
         raise DatasetError(f"There is no folder at '{root}'.", "Give the path of a folder of images on this machine.")
+    real_root = root.resolve()
     kept: list[str] = []
     sizes: list[str] = []
     skipped: list[str] = []
@@ -173,7 +193,9 @@ def folder(path: str | Path, *, max_images: int = MAX_IMAGES, max_image_bytes: i
         relative = file.relative_to(root).as_posix()
         if file.is_dir() or any(part.startswith(".") for part in PurePosixPath(relative).parts):
             continue
-        if file.suffix.lower() not in IMAGE_SUFFIXES:
+        if not file.resolve().is_relative_to(real_root):
+            skipped.append(f"{relative}: a link to a file outside the folder")
+        elif file.suffix.lower() not in IMAGE_SUFFIXES:
             skipped.append(f"{relative}: not an image file")
         elif file.stat().st_size > max_image_bytes:
             skipped.append(f"{relative}: larger than {max_image_bytes // 2**20} MB")

@@ -143,3 +143,27 @@ def test_sample_and_subset_keep_labels_aligned() -> None:
     assert len(small) == 50 and small.digest == again.digest != c.digest
     np.testing.assert_array_equal(small.labels, c.labels[chosen])
     assert np.array_equal(np.asarray(small.load(7)), np.asarray(c.load(int(chosen[7]))))
+
+
+def test_folder_within_resolves_links_and_dots_before_checking(tmp_path: Path) -> None:
+    allowed, outside = tmp_path / "data", tmp_path / "secret"
+    allowed.mkdir()
+    outside.mkdir()
+    (allowed / "door").symlink_to(outside, target_is_directory=True)
+    assert sources.folder_within(allowed / "sub" / "..", [allowed]) == allowed.resolve()
+    for escape in (outside, allowed / ".." / "secret", allowed / "door"):
+        with pytest.raises(vc.DatasetError, match="outside the folders"):
+            sources.folder_within(escape, [allowed])
+    with pytest.raises(vc.DatasetError, match="No folder"):
+        sources.folder_within("  ", [allowed])
+
+
+def test_folder_skips_links_to_files_outside_it(tmp_path: Path) -> None:
+    root, outside = tmp_path / "images", tmp_path / "elsewhere"
+    root.mkdir()
+    outside.mkdir()
+    Image.new("RGB", (8, 8)).save(root / "inside.png")
+    Image.new("RGB", (8, 8)).save(outside / "private.png")
+    (root / "leak.png").symlink_to(outside / "private.png")
+    c = sources.folder(root)
+    assert len(c) == 1 and c.skipped == ("leak.png: a link to a file outside the folder",)
