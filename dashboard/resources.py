@@ -106,6 +106,12 @@ def backprop_maps(
     return out
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def channel_map(model_key: str, image_key: str, layer: str, channel: int, _m: vc.LoadedModel, _image: "vc.images.Image.Image") -> np.ndarray:
+    """Where one channel fires on the image (for picking a neuron's position)."""
+    return vc.channel_map(_m, _image, layer, channel)
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def path_attributions(
     model_key: str,

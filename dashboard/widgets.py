@@ -244,3 +244,14 @@ def collection_picker(m: vc.LoadedModel, key: str) -> vc.Collection:
         with st.expander(f"{len(c.skipped)} skipped files"):
             st.text("\n".join(c.skipped[:200]))
     return c
+
+
+def clicked_cell(state: object) -> tuple[int, int] | None:
+    """(y, x) of the last point clicked on the position picker, from its selection state."""
+    try:
+        points = state["selection"]["points"]  # type: ignore[index]
+    except (KeyError, TypeError):
+        return None
+    if not points:
+        return None
+    return int(round(points[-1]["y"])), int(round(points[-1]["x"]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .attribution import (
     backprop,
+    channel_map,
     grabcut_from_saliency,
     grad_cam,
     gradient_x_input,
@@ -50,7 +51,7 @@ __all__ = [
     "TargetError", "WeightsError",
     # attribution: backprop to the image, Grad-CAM, occlusion, segmentation
     "backprop", "saliency", "gradient_x_input", "grad_cam", "guided_grad_cam", "smoothgrad",
-    "integrated_gradients", "occlusion", "grabcut_from_saliency",
+    "integrated_gradients", "occlusion", "grabcut_from_saliency", "channel_map",
     # dataset passes: collections, top patches, embeddings, filters
     "Collection", "collection", "scan", "top_patches", "receptive_field", "features", "project", "neighbours",
     "mosaic", "warm_umap", "filters", "filter_layers",

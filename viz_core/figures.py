@@ -224,6 +224,33 @@ def grid_overlay(
     return _hide_axes(fig)
 
 
+def position_picker(values: np.ndarray, y: int, x: int, title: str = "", height: int = 300) -> go.Figure:
+    """A channel's (h, w) activations with one clickable point per cell and the chosen cell ringed.
+
+    Why points: heatmap cells report no selection to a dashboard, scatter points do; the points
+    are invisible, so the map looks like a map.
+    """
+    grid = np.asarray(values, dtype=np.float64)
+    rows, columns = np.mgrid[0 : grid.shape[0], 0 : grid.shape[1]]
+    fig = go.Figure(go.Heatmap(z=grid, colorscale=SEQUENTIAL, hoverinfo="skip", colorbar=dict(thickness=10)))
+    fig.add_trace(
+        go.Scatter(
+            x=columns.ravel(),
+            y=rows.ravel(),
+            mode="markers",
+            marker=dict(size=max(4, min(24, 240 // max(grid.shape))), color="rgba(0,0,0,0)"),
+            customdata=grid.ravel(),
+            hovertemplate="row y=%{y}, column x=%{x}<br>activation %{customdata:.4g}<br>click to pick<extra></extra>",
+            showlegend=False,
+        )
+    )
+    fig.add_trace(
+        go.Scatter(x=[x], y=[y], mode="markers", marker=dict(size=14, symbol="circle-open", color="#00c2ff", line=dict(width=3)), hoverinfo="skip", showlegend=False)
+    )
+    fig.update_layout(title=title, margin=_MARGIN, height=height, clickmode="event+select", dragmode=False)
+    return _hide_axes(fig)
+
+
 def class_map(
     picture: np.ndarray,
     classes: np.ndarray,

@@ -61,9 +61,23 @@ with left:
             except Exception:  # noqa: BLE001 - a token count with no square grid: channel mean only
                 grid = None
         if grid is not None and st.checkbox("One position (else the channel's mean)", key="sal-pos"):
+            with widgets.guard("reading where the channel fires"):
+                values = resources.channel_map(selection.model_key, selection.image_key, info.path, channel, m, selection.image)
+            y_key, x_key, map_key = f"sal-y|{info.path}", f"sal-x|{info.path}", f"sal-map|{info.path}|{channel}"
+            if y_key not in st.session_state:  # start where the channel fires most on this image
+                strongest = np.unravel_index(int(np.argmax(values)), values.shape)
+                st.session_state[y_key], st.session_state[x_key] = int(strongest[0]), int(strongest[1])
+            clicked = widgets.clicked_cell(st.session_state.get(map_key))
+            if clicked is not None and clicked != st.session_state.get(f"{map_key}|applied"):
+                st.session_state[y_key], st.session_state[x_key] = clicked
+                st.session_state[f"{map_key}|applied"] = clicked
             a, b = st.columns(2)
-            y = int(a.number_input(f"row y (0–{grid[0] - 1})", 0, grid[0] - 1, grid[0] // 2, key=f"sal-y|{info.path}"))
-            x = int(b.number_input(f"column x (0–{grid[1] - 1})", 0, grid[1] - 1, grid[1] // 2, key=f"sal-x|{info.path}"))
+            y = int(a.number_input(f"row y (0–{grid[0] - 1})", 0, grid[0] - 1, key=y_key))
+            x = int(b.number_input(f"column x (0–{grid[1] - 1})", 0, grid[1] - 1, key=x_key))
+            st.plotly_chart(
+                figures.position_picker(values, y, x, title=f"channel {channel} on this image: click a cell"),
+                on_select="rerun", selection_mode="points", key=map_key, config={"displayModeBar": False},
+            )
         target = ("unit", info.path, channel, y, x)
 with right:
     neuron_layer = target[1] if target[0] == "unit" and info.layout in ("map", "tokens") else None

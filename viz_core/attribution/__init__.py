@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .backprop import RULES, backprop, gradient_x_input, rule_modules, saliency
+from .common import channel_map
 from .gradcam import default_layer, grad_cam, guided_grad_cam
 from .occlusion import FILLS, occlusion
 from .segment import grabcut_from_saliency
@@ -12,6 +13,7 @@ __all__ = [
     "FILLS",
     "RULES",
     "backprop",
+    "channel_map",
     "default_layer",
     "grabcut_from_saliency",
     "grad_cam",
