@@ -44,7 +44,7 @@ def sidebar() -> widgets.Selection | None:
     )
     choices = ["bundled"] if name in DEMO_MODELS else (["bundled", "pretrained", "random", "upload"] if name in BUNDLED_WEIGHTS else ["random", "pretrained", "upload"])
     labels = {**WEIGHT_CHOICES, "bundled": "Bundled (trained demo)"} if name in DEMO_MODELS else WEIGHT_CHOICES
-    weights = st.sidebar.selectbox("Weights", choices, format_func=labels.get, key=f"weights|{name}")
+    weights = st.sidebar.selectbox("Weights", choices, format_func=labels.get, key=f"weights|{name}", bind="query-params")
     if weights == "upload":
         upload = st.sidebar.file_uploader("Checkpoint (.safetensors, .pth, .pt)", type=["safetensors", "pth", "pt", "bin"], key="checkpoint")
         if upload is None:
@@ -72,7 +72,8 @@ def sidebar() -> widgets.Selection | None:
     st.sidebar.image(picture, caption=image_name, width="stretch")
     st.sidebar.caption(
         f"Runs on **{str(m.device).upper()}** · torch {torch.__version__} · {torch.get_num_threads()} threads  \n"
-        f"Weights: {m.weights}"
+        f"Weights: {m.weights}  \n"
+        "The address bar holds the model, the image and every setting you change: copy it to share this view."
     )
     for note in m.warnings:
         st.sidebar.warning(note, icon=":material/warning:")

@@ -19,7 +19,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from pathlib import Path
-from urllib.parse import urlencode
 
 import numpy as np
 import streamlit as st
@@ -117,7 +116,7 @@ def layer_picker(
         st.stop()
     paths = [info.path for info in options]
     index = paths.index(default) if default in paths else len(paths) - 1
-    path = st.selectbox(label, paths, index=index, key=f"{key}|{m.name}", format_func=lambda p: layer_label(options[paths.index(p)]), help=help)
+    path = st.selectbox(label, paths, index=index, key=f"{key}|{m.name}", format_func=lambda p: layer_label(options[paths.index(p)]), help=help, bind="query-params")
     return options[paths.index(path)]
 
 
@@ -125,14 +124,14 @@ def class_picker(m: vc.LoadedModel, label: str, key: str, default: int = 0, help
     """A searchable select box over the model's class names; returns the class index."""
     default = min(max(int(default), 0), m.num_classes - 1)
     return int(
-        st.selectbox(label, range(m.num_classes), index=default, key=f"{key}|{m.name}", format_func=lambda k: f"{k}: {m.class_names[k]}", help=help)
+        st.selectbox(label, range(m.num_classes), index=default, key=f"{key}|{m.name}", format_func=lambda k: f"{k}: {m.class_names[k]}", help=help, bind="query-params")
     )
 
 
 def channel_picker(info: LayerInfo, label: str, key: str, default: int = 0) -> int:
     """A number input limited to the layer's channels (so out-of-range is impossible in the UI)."""
     top = max(info.channels - 1, 0)
-    return int(st.number_input(f"{label} (0–{top})", min_value=0, max_value=top, value=min(default, top), step=1, key=f"{key}|{info.path}"))
+    return int(st.number_input(f"{label} (0–{top})", min_value=0, max_value=top, value=min(default, top), step=1, key=f"{key}|{info.path}", bind="query-params"))
 
 
 def progress(label: str, *, preview: bool = False, preview_width: int = 280) -> OnStep:
@@ -196,14 +195,6 @@ def downloads(stem: str, *, picture: np.ndarray | None = None, arrays: dict[str,
         columns[2].download_button("Parameters (JSON)", text, f"{stem}.json", "application/json", key=f"dl-json-{stem}", icon=":material/description:")
 
 
-def share_link(extra: dict[str, Any] | None = None) -> str:
-    """A link that reopens this page with the current model, weights, image and the given settings."""
-    params = {k: v for k, v in st.query_params.to_dict().items()}
-    params.update({k: str(v) for k, v in (extra or {}).items()})
-    base = str(getattr(st.context, "url", "") or "").split("?")[0]
-    return f"{base}?{urlencode(params)}" if params else base
-
-
 def data_roots() -> list[str]:
     """Folders the dashboard may scan: CONVLENS_DATA_ROOTS (path-separated), else the user's home."""
     configured = os.environ.get("CONVLENS_DATA_ROOTS", "")
@@ -215,10 +206,10 @@ def collection_picker(m: vc.LoadedModel, key: str) -> vc.Collection:
     """Choose the image collection a dataset page scans (the model's own demo collection first)."""
     options = list(resources.COLLECTION_CHOICES)
     default = options.index(m.default_collection) if m.default_collection in options else options.index("photos")
-    kind = st.selectbox("Image collection", options, index=default, format_func=resources.COLLECTION_CHOICES.get, key=f"{key}-collection|{m.name}")
+    kind = st.selectbox("Image collection", options, index=default, format_func=resources.COLLECTION_CHOICES.get, key=f"{key}-collection|{m.name}", bind="query-params")
     if kind == "folder":
         roots = data_roots()
-        path = st.text_input("Folder path (flat, or one subfolder per class)", key=f"{key}-folder", help=f"Folders under: {', '.join(roots)} (set CONVLENS_DATA_ROOTS to change).")
+        path = st.text_input("Folder path (flat, or one subfolder per class)", key=f"{key}-folder", help=f"Folders under: {', '.join(roots)} (set CONVLENS_DATA_ROOTS to change).", bind="query-params")
         if not path:
             st.info("Type the path of a folder of images; subfolder names become labels.", icon=":material/folder:")
             st.stop()

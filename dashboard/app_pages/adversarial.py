@@ -33,12 +33,12 @@ m = selection.model
 
 with st.form("attack-form"):
     cols = st.columns([1.1, 1, 1.2, 1, 1.8])
-    method = cols[0].radio("Method", ["pgd", "fgsm"], format_func={"pgd": "PGD (iterative)", "fgsm": "FGSM (one step)"}.get, key="adv-method")
-    norm = cols[1].radio("Budget norm", ["linf", "l2"], format_func=lambda n: f"{NORM_NAMES[n]} ({'each pixel' if n == 'linf' else 'whole change'})", key="adv-norm")
-    levels = cols[2].slider("ε for L∞ (grey levels /255)", 0.0, 32.0, 8.0, 0.5, key="adv-eps-linf")
-    length = cols[2].slider("ε for L2 (length)", 0.0, 5.0, 1.0, 0.05, key="adv-eps-l2")
-    steps = int(cols[3].number_input("PGD steps", 1, 200, 20, 1, key="adv-steps"))
-    targeted = cols[4].checkbox("Targeted", value=True, key="adv-targeted", help="Off: push the picture away from the class predicted now, to any other.")
+    method = cols[0].radio("Method", ["pgd", "fgsm"], format_func={"pgd": "PGD (iterative)", "fgsm": "FGSM (one step)"}.get, key="adv-method", bind="query-params")
+    norm = cols[1].radio("Budget norm", ["linf", "l2"], format_func=lambda n: f"{NORM_NAMES[n]} ({'each pixel' if n == 'linf' else 'whole change'})", key="adv-norm", bind="query-params")
+    levels = cols[2].slider("ε for L∞ (grey levels /255)", 0.0, 32.0, 8.0, 0.5, key="adv-eps-linf", bind="query-params")
+    length = cols[2].slider("ε for L2 (length)", 0.0, 5.0, 1.0, 0.05, key="adv-eps-l2", bind="query-params")
+    steps = int(cols[3].number_input("PGD steps", 1, 200, 20, 1, key="adv-steps", bind="query-params"))
+    targeted = cols[4].checkbox("Targeted", value=True, key="adv-targeted", help="Off: push the picture away from the class predicted now, to any other.", bind="query-params")
     with cols[4]:
         target_class = widgets.class_picker(m, "Target class", "adv-target", default=OSTRICH if m.num_classes > OSTRICH else 0)
     st.form_submit_button("Attack", type="primary", icon=":material/bolt:")

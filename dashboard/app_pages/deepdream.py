@@ -25,13 +25,13 @@ with st.form("deepdream"):
     with top[0]:
         default_layer = "blocks.3" if any(info.path == "blocks.3" for info in m.layers()) else None
         info = widgets.layer_picker(m, "Layer", "dd-layer", kinds=("block", "conv", "activation", "norm"), default=default_layer)
-    octaves = top[1].slider("Octaves", 1, 5, 3, key="dd-octaves")
-    steps = top[2].slider("Steps per octave", 2, 50, 10, key="dd-steps")
+    octaves = top[1].slider("Octaves", 1, 5, 3, key="dd-octaves", bind="query-params")
+    steps = top[2].slider("Steps per octave", 2, 50, 10, key="dd-steps", bind="query-params")
     row = st.columns(4)
-    lr = row[0].select_slider("Step size", [0.002, 0.005, 0.01, 0.02, 0.04], value=0.01, key="dd-lr")
-    octave_scale = row[1].select_slider("Octave scale", [1.2, 1.3, 1.4, 1.5, 1.7, 2.0], value=1.4, key="dd-scale")
-    jitter = row[2].slider("Jitter (px)", 0, 32, 8, key="dd-jitter")
-    seed = row[3].number_input("Seed", 0, 10_000, 0, key="dd-seed")
+    lr = row[0].select_slider("Step size", [0.002, 0.005, 0.01, 0.02, 0.04], value=0.01, key="dd-lr", bind="query-params")
+    octave_scale = row[1].select_slider("Octave scale", [1.2, 1.3, 1.4, 1.5, 1.7, 2.0], value=1.4, key="dd-scale", bind="query-params")
+    jitter = row[2].slider("Jitter (px)", 0, 32, 8, key="dd-jitter", bind="query-params")
+    seed = row[3].number_input("Seed", 0, 10_000, 0, key="dd-seed", bind="query-params")
     st.form_submit_button("Dream", type="primary", icon=":material/auto_awesome:")
 
 settings = dict(octaves=octaves, steps=steps, lr=lr, octave_scale=octave_scale, jitter=jitter, seed=int(seed))

@@ -31,16 +31,16 @@ with widgets.guard("reading the collection"):
 with st.form("embeddings-form"):
     a, b, d = st.columns([2, 1, 1])
     options = [PENULTIMATE] + [info.path for info in m.layers() if info.layout in ("map", "tokens", "vector") and info.kind != "other"]
-    layer_choice = a.selectbox("Features from", options, key=f"embeddings-layer|{m.name}")
-    pool = b.radio("Pooling (layers)", ["avg", "flatten"], format_func={"avg": "global average", "flatten": "flatten"}.get, key="embeddings-pool")
-    limit = d.number_input("Point cap (sampled)", 50, 10_000, 2_000, step=250, key="embeddings-limit")
+    layer_choice = a.selectbox("Features from", options, key=f"embeddings-layer|{m.name}", bind="query-params")
+    pool = b.radio("Pooling (layers)", ["avg", "flatten"], format_func={"avg": "global average", "flatten": "flatten"}.get, key="embeddings-pool", bind="query-params")
+    limit = d.number_input("Point cap (sampled)", 50, 10_000, 2_000, step=250, key="embeddings-limit", bind="query-params")
     e, f1, f2, f3, g = st.columns([1.4, 1, 1, 1, 1])
-    method = e.radio("Projection", ["tsne", "umap", "pca"], format_func={"tsne": "t-SNE", "umap": "UMAP", "pca": "PCA"}.get, horizontal=True, key="embeddings-method")
-    perplexity = f1.number_input("t-SNE perplexity", 2.0, 100.0, 30.0, key="embeddings-perplexity")
-    n_neighbors = f2.number_input("UMAP n_neighbors", 2, 200, 15, key="embeddings-neighbors")
-    min_dist = f3.number_input("UMAP min_dist", 0.0, 1.0, 0.1, step=0.05, key="embeddings-min-dist")
-    seed = g.number_input("Seed", 0, 10_000, 0, key="embeddings-seed")
-    colour = st.radio("Colour by", ["label", "predicted"], format_func={"label": "collection label", "predicted": "predicted class"}.get, horizontal=True, key="embeddings-colour")
+    method = e.radio("Projection", ["tsne", "umap", "pca"], format_func={"tsne": "t-SNE", "umap": "UMAP", "pca": "PCA"}.get, horizontal=True, key="embeddings-method", bind="query-params")
+    perplexity = f1.number_input("t-SNE perplexity", 2.0, 100.0, 30.0, key="embeddings-perplexity", bind="query-params")
+    n_neighbors = f2.number_input("UMAP n_neighbors", 2, 200, 15, key="embeddings-neighbors", bind="query-params")
+    min_dist = f3.number_input("UMAP min_dist", 0.0, 1.0, 0.1, step=0.05, key="embeddings-min-dist", bind="query-params")
+    seed = g.number_input("Seed", 0, 10_000, 0, key="embeddings-seed", bind="query-params")
+    colour = st.radio("Colour by", ["label", "predicted"], format_func={"label": "collection label", "predicted": "predicted class"}.get, horizontal=True, key="embeddings-colour", bind="query-params")
     st.form_submit_button("Compute map", type="primary")
 
 layer = None if layer_choice == PENULTIMATE else layer_choice
@@ -88,7 +88,7 @@ if selected and st.session_state.get("embeddings-last-selection") != selected[0]
     st.session_state["embeddings-query"] = selected[0]  # a new selection on the map picks the query image
 if st.session_state.get("embeddings-query", 0) >= len(feats.values):
     st.session_state["embeddings-query"] = 0
-query = int(st.number_input(f"Image # (0–{len(feats.values) - 1}; selecting a point on the map picks it)", 0, len(feats.values) - 1, key="embeddings-query"))
+query = int(st.number_input(f"Image # (0–{len(feats.values) - 1}; selecting a point on the map picks it)", 0, len(feats.values) - 1, key="embeddings-query", bind="query-params"))
 with widgets.guard("finding neighbours"):
     near_features = vc.neighbours(feats, query, k=8, space="features")
     near_pixels = vc.neighbours(feats, query, k=8, space="pixels")
@@ -104,7 +104,7 @@ same_p = float(np.mean(feats.labels[near_pixels.indices] == feats.labels[query])
 st.caption(f"Neighbours with the same label: {same_f:.0%} in feature space, {same_p:.0%} in pixel space.")
 
 st.subheader("The map as a picture")
-grid = st.slider("Grid cells per side", 8, 48, 24 if len(feats.values) >= 500 else 14, key="embeddings-grid")
+grid = st.slider("Grid cells per side", 8, 48, 24 if len(feats.values) >= 500 else 14, key="embeddings-grid", bind="query-params")
 picture = vc.mosaic(proj.coords, feats.thumbnails, grid)
 st.plotly_chart(figures.image(picture, f"Each cell shows the image nearest its centre on the {method} map", height=720), key="embeddings-mosaic")
 widgets.downloads(

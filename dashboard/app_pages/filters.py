@@ -30,7 +30,7 @@ left, right = st.columns([2, 1])
 with left:
     info = widgets.layer_picker(m, "Layer (convolutions only)", "filters-layer", layouts=("map",), kinds=("conv",), default=names[0])
 with right:
-    scale = st.radio("Colour scale", ["filter", "shared"], format_func={"filter": "per filter", "shared": "shared"}.get, horizontal=True, key="filters-scale")
+    scale = st.radio("Colour scale", ["filter", "shared"], format_func={"filter": "per filter", "shared": "shared"}.get, horizontal=True, key="filters-scale", bind="query-params")
 if info.path not in names:
     st.error(f"'{info.path}' is not a 2-D convolution; pick another layer.", icon=":material/error:")
     st.stop()

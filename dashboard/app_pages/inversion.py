@@ -24,14 +24,14 @@ m = selection.model
 suggested = inversion_layers(m, 3)
 choices = [info.path for info in m.layers() if info.layout in ("map", "tokens", "vector")]
 with st.form("inversion"):
-    layers = st.multiselect("Layers (shallow to deep)", choices, default=suggested, key=f"inv-layers|{m.name}", help="Each layer is reconstructed separately.")
-    penultimate = st.checkbox("Also the penultimate code", value=True, key="inv-penultimate")
+    layers = st.multiselect("Layers (shallow to deep)", choices, default=suggested, key=f"inv-layers|{m.name}", help="Each layer is reconstructed separately.", bind="query-params")
+    penultimate = st.checkbox("Also the penultimate code", value=True, key="inv-penultimate", bind="query-params")
     row = st.columns(5)
-    steps = row[0].slider("Steps per layer", 25, 500, 75, step=25, key="inv-steps")
-    lr = row[1].select_slider("Learning rate", [0.01, 0.02, 0.05, 0.1, 0.2], value=0.1, key="inv-lr")
-    tv_weight = row[2].select_slider("TV weight", [0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5], value=0.01, key="inv-tv")
-    alpha_weight = row[3].select_slider("α-norm weight", [0.0, 0.1, 1.0, 10.0], value=0.0, key="inv-alpha")
-    seed = row[4].number_input("Seed", 0, 10_000, 0, key="inv-seed")
+    steps = row[0].slider("Steps per layer", 25, 500, 75, step=25, key="inv-steps", bind="query-params")
+    lr = row[1].select_slider("Learning rate", [0.01, 0.02, 0.05, 0.1, 0.2], value=0.1, key="inv-lr", bind="query-params")
+    tv_weight = row[2].select_slider("TV weight", [0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5], value=0.01, key="inv-tv", bind="query-params")
+    alpha_weight = row[3].select_slider("α-norm weight", [0.0, 0.1, 1.0, 10.0], value=0.0, key="inv-alpha", bind="query-params")
+    seed = row[4].number_input("Seed", 0, 10_000, 0, key="inv-seed", bind="query-params")
     st.form_submit_button("Reconstruct", type="primary", icon=":material/auto_awesome:")
 
 order = {path: i for i, path in enumerate(choices)}

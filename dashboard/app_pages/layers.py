@@ -20,9 +20,9 @@ m = selection.model
 with widgets.guard("listing layers"):
     layers = m.layers()
 
-query = st.text_input("Search layers", placeholder="e.g. blocks.5 or Conv2d", key="layer-search")
+query = st.text_input("Search layers", placeholder="e.g. blocks.5 or Conv2d", key="layer-search", bind="query-params")
 kinds = sorted({info.kind for info in layers})
-chosen_kinds = st.multiselect("Kinds", kinds, default=kinds, key="layer-kinds")
+chosen_kinds = st.multiselect("Kinds", kinds, default=kinds, key="layer-kinds", bind="query-params")
 rows = [
     info
     for info in layers

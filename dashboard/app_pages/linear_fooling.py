@@ -40,8 +40,8 @@ with left:
         width="stretch",
         height=35 * 11 + 3,
     )
-    eps = st.slider("ε (change per element)", 0.0, 2.0, linear_toy.LECTURE_EPS, 0.05, key="toy-eps")
-    b = st.number_input("bias b", value=float(b0), step=0.5, key="toy-b")
+    eps = st.slider("ε (change per element)", 0.0, 2.0, linear_toy.LECTURE_EPS, 0.05, key="toy-eps", bind="query-params")
+    b = st.number_input("bias b", value=float(b0), step=0.5, key="toy-b", bind="query-params")
 x_values = tuple(float(v) for v in table["x"])
 w_values = tuple(float(v) for v in table["w"])
 with widgets.guard("computing the linear step"):
@@ -64,14 +64,14 @@ with widgets.guard("training the digits classifier"):
 controls, shown = st.columns([1, 2.2])
 with controls:
     st.caption(f"Logistic regression on 8×8 digits: {accuracy:.1%} test accuracy on {count} held-out digits.")
-    index = int(st.number_input(f"Test digit (0–{count - 1})", 0, count - 1, 1, 1, key="digit-index"))
-    clip = st.checkbox("Keep pixels in range [0, 1]", value=True, key="digit-clip")
+    index = int(st.number_input(f"Test digit (0–{count - 1})", 0, count - 1, 1, 1, key="digit-index", bind="query-params"))
+    clip = st.checkbox("Keep pixels in range [0, 1]", value=True, key="digit-clip", bind="query-params")
     with widgets.guard("finding the smallest ε per class"):
         needed = resources.digit_min_epsilons(index, clip)
     reachable = [k for k in range(10) if needed[k] not in (None, 0.0)]
     easiest = min(reachable, key=lambda k: needed[k]) if reachable else (labels[index] + 1) % 10
-    target = int(st.selectbox("Target class", range(10), index=easiest, key=f"digit-target|{index}", format_func=lambda k: f"{k} (needs ε ≥ {needed[k]:.3f})" if needed[k] else (f"{k} (predicted now)" if needed[k] == 0.0 else f"{k} (not within ε ≤ 1)")))
-    eps_digit = st.slider("ε (per pixel)", 0.0, 0.5, 0.2, 0.005, key="digit-eps")
+    target = int(st.selectbox("Target class", range(10), index=easiest, key=f"digit-target|{index}", format_func=lambda k: f"{k} (needs ε ≥ {needed[k]:.3f})" if needed[k] else (f"{k} (predicted now)" if needed[k] == 0.0 else f"{k} (not within ε ≤ 1)"), bind="query-params"))
+    eps_digit = st.slider("ε (per pixel)", 0.0, 0.5, 0.2, 0.005, key="digit-eps", bind="query-params")
 with widgets.guard("fooling the digit"):
     fooled = resources.digit_fooling(index, target, float(eps_digit), clip)
 with shown:

@@ -34,10 +34,10 @@ with st.form("occlusion-form"):
     a, b, c, d = st.columns(4)
     klass = widgets.class_picker(m, "Class", "occ-class", default=top[0].index)
     sizes = sorted({s for s in (8, 16, 24, 32, 48, 64, 96) if s <= largest} | {min(32, largest)})
-    patch = a.select_slider("Patch (pixels)", sizes, value=min(32, largest), key="occ-patch")
-    stride = b.select_slider("Stride (pixels)", [s for s in (4, 8, 16, 24, 32, 48) if s <= largest] or [1], value=16 if largest >= 16 else 1, key="occ-stride")
-    fill = c.selectbox("Fill", FILLS, key="occ-fill")
-    opacity = d.slider("Overlay opacity", 0.0, 1.0, 0.6, 0.05, key="occ-opacity")
+    patch = a.select_slider("Patch (pixels)", sizes, value=min(32, largest), key="occ-patch", bind="query-params")
+    stride = b.select_slider("Stride (pixels)", [s for s in (4, 8, 16, 24, 32, 48) if s <= largest] or [1], value=16 if largest >= 16 else 1, key="occ-stride", bind="query-params")
+    fill = c.selectbox("Fill", FILLS, key="occ-fill", bind="query-params")
+    opacity = d.slider("Overlay opacity", 0.0, 1.0, 0.6, 0.05, key="occ-opacity", bind="query-params")
     st.form_submit_button("Run occlusion", type="primary")
 
 if stride > patch:

@@ -29,9 +29,9 @@ with widgets.guard("reading the collection"):
 with st.form("patches-form"):
     info = widgets.layer_picker(m, "Layer", "patches-layer", layouts=("map", "tokens"), default=default_layer)
     a, b, d = st.columns([1, 1, 2])
-    k = a.slider("Patches per channel (k)", 3, 16, 9, key="patches-k")
-    n_channels = b.slider("Channels (most variable)", 1, 24, 8, key="patches-n")
-    typed = d.text_input("…or these channels", placeholder=f"e.g. 0, 5, 12  (0–{info.channels - 1})", key="patches-channels")
+    k = a.slider("Patches per channel (k)", 3, 16, 9, key="patches-k", bind="query-params")
+    n_channels = b.slider("Channels (most variable)", 1, 24, 8, key="patches-n", bind="query-params")
+    typed = d.text_input("…or these channels", placeholder=f"e.g. 0, 5, 12  (0–{info.channels - 1})", key="patches-channels", bind="query-params")
     st.form_submit_button("Find top patches", type="primary")
 try:
     channels = tuple(int(t) for t in typed.replace(";", ",").split(",") if t.strip()) or None

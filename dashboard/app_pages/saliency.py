@@ -42,7 +42,7 @@ neuron_default = middle[len(middle) // 2] if middle else cam_default
 
 left, right = st.columns([1, 1])
 with left:
-    kind = st.radio("Explain", ["Top-1 class", "Any class", "A neuron"], horizontal=True, key="sal-kind")
+    kind = st.radio("Explain", ["Top-1 class", "Any class", "A neuron"], horizontal=True, key="sal-kind", bind="query-params")
     if kind == "Top-1 class":
         target = ("class", top[0].index)
         st.caption(f"Top-1: **{top[0].label}** ({top[0].probability:.1%})")
@@ -60,7 +60,7 @@ with left:
                 grid = token_grid(info.shape[0])[1:]
             except Exception:  # noqa: BLE001 - a token count with no square grid: channel mean only
                 grid = None
-        if grid is not None and st.checkbox("One position (else the channel's mean)", key="sal-pos"):
+        if grid is not None and st.checkbox("One position (else the channel's mean)", key="sal-pos", bind="query-params"):
             with widgets.guard("reading where the channel fires"):
                 values = resources.channel_map(selection.model_key, selection.image_key, info.path, channel, m, selection.image)
             y_key, x_key, map_key = f"sal-y|{info.path}", f"sal-x|{info.path}", f"sal-map|{info.path}|{channel}"
@@ -72,8 +72,8 @@ with left:
                 st.session_state[y_key], st.session_state[x_key] = clicked
                 st.session_state[f"{map_key}|applied"] = clicked
             a, b = st.columns(2)
-            y = int(a.number_input(f"row y (0–{grid[0] - 1})", 0, grid[0] - 1, key=y_key))
-            x = int(b.number_input(f"column x (0–{grid[1] - 1})", 0, grid[1] - 1, key=x_key))
+            y = int(a.number_input(f"row y (0–{grid[0] - 1})", 0, grid[0] - 1, key=y_key, bind="query-params"))
+            x = int(b.number_input(f"column x (0–{grid[1] - 1})", 0, grid[1] - 1, key=x_key, bind="query-params"))
             st.plotly_chart(
                 figures.position_picker(values, y, x, title=f"channel {channel} on this image: click a cell"),
                 on_select="rerun", selection_mode="points", key=map_key, config={"displayModeBar": False},
@@ -89,8 +89,8 @@ with right:
         default=neuron_layer or cam_default,
         help="A layer with a spatial map or a token grid; for a neuron, one at or before the neuron's layer.",
     )
-    smooth = st.toggle("SmoothGrad (average 16 noisy copies; slower)", key="sal-smooth")
-    opacity = st.slider("Overlay opacity", 0.0, 1.0, 0.55, 0.05, key="sal-opacity")
+    smooth = st.toggle("SmoothGrad (average 16 noisy copies; slower)", key="sal-smooth", bind="query-params")
+    opacity = st.slider("Overlay opacity", 0.0, 1.0, 0.55, 0.05, key="sal-opacity", bind="query-params")
 
 with widgets.guard("backpropagating to the image"):
     maps = resources.backprop_maps(selection.model_key, selection.image_key, target, cam_info.path, 16 if smooth else 0, m, selection.image)
@@ -127,7 +127,7 @@ st.plotly_chart(figures.attribution_panels(panels, title=f"Target: {what}"), key
 st.subheader("Over the image")
 names = [p[0] for p in panels]
 a, b = st.columns([1, 1])
-chosen = a.selectbox("Map", names, index=names.index(f"Grad-CAM ({cam.layer})") if cam is not None else 0, key="sal-overlay")
+chosen = a.selectbox("Map", names, index=names.index(f"Grad-CAM ({cam.layer})") if cam is not None else 0, key="sal-overlay", bind="query-params")
 title, heat, signed = panels[names.index(chosen)]
 a.plotly_chart(figures.heatmap_overlay(vanilla.image, figures.normalised(heat, signed), f"{title} — {what}", signed=signed, opacity=opacity, zmax=1.0, unit="(relative)"), key="sal-overlay-fig")
 pictures = [figures.gradient_picture(maps[rule].attribution) for rule in ("vanilla", "guided", "deconvnet") if rule not in skipped]
@@ -144,9 +144,9 @@ c1, c2 = st.columns(2)
 baseline = c1.selectbox(
     "Baseline", BASELINES, key="sal-ig-baseline",
     format_func={"black": "black picture", "blurred": "blurred copy (σ = 10 px)", "mean": "data mean (grey)"}.get,
-    help="The picture that stands for 'no evidence'; the attributions explain the score's change from it.",
+    help="The picture that stands for 'no evidence'; the attributions explain the score's change from it.", bind="query-params",
 )
-ig_steps = c2.select_slider("Integration steps", [8, 16, 32, 64], value=32, key="sal-ig-steps", help="Gauss–Legendre nodes; more steps, smaller completeness gap.")
+ig_steps = c2.select_slider("Integration steps", [8, 16, 32, 64], value=32, key="sal-ig-steps", help="Gauss–Legendre nodes; more steps, smaller completeness gap.", bind="query-params")
 with widgets.guard("integrating gradients"):
     on_ig_step = widgets.progress(f"Integrating gradients ({ig_steps} steps)…")
     shares = resources.path_attributions(selection.model_key, selection.image_key, target, baseline, ig_steps, m, selection.image, _on_step=on_ig_step)

@@ -29,10 +29,10 @@ with widgets.guard("reading the predictions"):
 a, b = st.columns(2)
 with a:
     klass = widgets.class_picker(m, "Class", "seg-class", default=top[0].index)
-    source = st.radio("Saliency from", ["smoothgrad", "vanilla", "guided"], horizontal=True, key="seg-source", format_func={"smoothgrad": "SmoothGrad", "vanilla": "gradient", "guided": "guided backprop"}.get)
+    source = st.radio("Saliency from", ["smoothgrad", "vanilla", "guided"], horizontal=True, key="seg-source", format_func={"smoothgrad": "SmoothGrad", "vanilla": "gradient", "guided": "guided backprop"}.get, bind="query-params")
 with b:
-    low, high = st.slider("Background / foreground quantiles", 0.05, 0.99, (0.30, 0.95), 0.01, key="seg-quantiles")
-    iterations = st.slider("GrabCut iterations", 1, 10, 5, key="seg-iterations")
+    low, high = st.slider("Background / foreground quantiles", 0.05, 0.99, (0.30, 0.95), 0.01, key="seg-quantiles", bind="query-params")
+    iterations = st.slider("GrabCut iterations", 1, 10, 5, key="seg-iterations", bind="query-params")
 if low >= high:
     st.error("**The background quantile must be below the foreground quantile.**", icon=":material/error:")
     st.stop()

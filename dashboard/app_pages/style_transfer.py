@@ -36,7 +36,7 @@ m = selection.model
 def picker(label: str, default: str, key: str) -> tuple[str, "vc.images.Image.Image | None", str]:
     """A picture from the sidebar, the samples or an upload: (name, picture or None, content key)."""
     options = [SIDEBAR, *vc.sample_names(), UPLOAD]
-    choice = st.selectbox(label, options, index=options.index(default), key=key)
+    choice = st.selectbox(label, options, index=options.index(default), key=key, bind="query-params")
     if choice == SIDEBAR:
         return selection.image_name, selection.image, selection.image_key
     if choice == UPLOAD:
@@ -64,20 +64,20 @@ with st.form("style-form"):
     with top[1]:
         style_name, style, style_key = picker("Style image", DEFAULT_STYLE, "style-style")
     cols = st.columns(4)
-    optimizer = cols[0].radio("Optimiser", ["lbfgs", "adam"], format_func={"lbfgs": "L-BFGS", "adam": "Adam"}.get, key="style-opt")
-    steps = int(cols[0].number_input("Steps", 5, 500, 200, 5, key="style-steps"))
-    style_weight = cols[1].select_slider("Style weight", [0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0], value=100.0, key="style-sw")
-    content_weight = cols[1].select_slider("Content weight", [0.0, 0.1, 0.3, 1.0, 3.0, 10.0], value=1.0, key="style-cw")
-    tv_weight = cols[1].select_slider("Total-variation weight", [0.0, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0], value=10.0, key="style-tv")
-    init = cols[2].radio("Start from", ["content", "noise"], key="style-init")
-    seed = int(cols[2].number_input("Seed (noise start)", 0, 2**31 - 1, 0, key="style-seed"))
+    optimizer = cols[0].radio("Optimiser", ["lbfgs", "adam"], format_func={"lbfgs": "L-BFGS", "adam": "Adam"}.get, key="style-opt", bind="query-params")
+    steps = int(cols[0].number_input("Steps", 5, 500, 200, 5, key="style-steps", bind="query-params"))
+    style_weight = cols[1].select_slider("Style weight", [0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0], value=100.0, key="style-sw", bind="query-params")
+    content_weight = cols[1].select_slider("Content weight", [0.0, 0.1, 0.3, 1.0, 3.0, 10.0], value=1.0, key="style-cw", bind="query-params")
+    tv_weight = cols[1].select_slider("Total-variation weight", [0.0, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0], value=10.0, key="style-tv", bind="query-params")
+    init = cols[2].radio("Start from", ["content", "noise"], key="style-init", bind="query-params")
+    seed = int(cols[2].number_input("Seed (noise start)", 0, 2**31 - 1, 0, key="style-seed", bind="query-params"))
     sizes = [height] if has_tokens else sorted({128, 160, 192, height})
-    size = int(cols[3].select_slider("Picture side (px)", sizes, value=height if has_tokens else min(160, height), key="style-size", help="Smaller is faster; transformers run only at their own size."))
-    content_layer = cols[3].selectbox("Content layer", candidates, index=candidates.index(default_content), key=f"style-cl|{m.name}")
-    style_layers = st.multiselect("Style layers", candidates, default=list(default_style), key=f"style-sl|{m.name}")
+    size = int(cols[3].select_slider("Picture side (px)", sizes, value=height if has_tokens else min(160, height), key="style-size", help="Smaller is faster; transformers run only at their own size.", bind="query-params"))
+    content_layer = cols[3].selectbox("Content layer", candidates, index=candidates.index(default_content), key=f"style-cl|{m.name}", bind="query-params")
+    style_layers = st.multiselect("Style layers", candidates, default=list(default_style), key=f"style-sl|{m.name}", bind="query-params")
     with st.expander("Weight of each style layer"):
         layer_cols = st.columns(max(len(style_layers), 1))
-        layer_weights = [float(layer_cols[i].number_input(layer, 0.0, 10.0, 1.0, 0.5, key=f"style-lw|{m.name}|{layer}")) for i, layer in enumerate(style_layers)]
+        layer_weights = [float(layer_cols[i].number_input(layer, 0.0, 10.0, 1.0, 0.5, key=f"style-lw|{m.name}|{layer}", bind="query-params")) for i, layer in enumerate(style_layers)]
     submitted = st.form_submit_button("Paint", type="primary", icon=":material/brush:")
 
 st.caption(f"Defaults for {m.name}: content layer **{default_content}**, style layers **{', '.join(default_style)}** (its stage outputs).")

@@ -68,3 +68,16 @@ def test_saliency_page_shows_integrated_gradients_that_add_up() -> None:
     assert abs(total - change) <= 0.05 * abs(change), values  # completeness, 32 Gauss-Legendre steps
     at.selectbox(key="sal-ig-baseline").set_value("blurred").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
+
+
+def test_page_settings_open_from_the_url() -> None:
+    """A link carries the page's settings: the occlusion page starts with the patch and fill it names."""
+    at = AppTest.from_file(APP, default_timeout=400)
+    at.query_params["occ-patch"] = "64"
+    at.query_params["occ-fill"] = "blur"
+    at.run()
+    at.switch_page("app_pages/occlusion.py")
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.select_slider(key="occ-patch").value == 64 and at.selectbox(key="occ-fill").value == "blur"
+    assert "(patch 64, stride 16, blur)" in " ".join(element.proto.spec for element in at.get("plotly_chart"))
