@@ -17,7 +17,7 @@ import torch
 
 import viz_core as vc
 
-from .common import Row, example_batch
+from .common import Row, example_batch, paired
 
 TOPIC = "attribution"
 TARGET = 281
@@ -43,18 +43,6 @@ def _forwards(m: vc.LoadedModel, copies: int, batch: int) -> Callable[[], None]:
                 m.model(x.repeat(min(batch, copies - start), 1, 1, 1))
 
     return run
-
-
-def paired(method: Callable[[], object], denominator: Callable[[], object], repeats: int = 5) -> tuple[float, float]:
-    """Median seconds of `method` and of `denominator`, timed alternately after one warm-up each."""
-    method(), denominator()
-    ours, theirs = [], []
-    for _ in range(repeats):
-        for fn, samples in ((method, ours), (denominator, theirs)):
-            start = time.perf_counter()
-            fn()
-            samples.append(time.perf_counter() - start)
-    return statistics.median(ours), statistics.median(theirs)
 
 
 def run(m: vc.LoadedModel) -> list[Row]:

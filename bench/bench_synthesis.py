@@ -6,41 +6,14 @@ Lucent measures ≈ 1.9–2.35× on this model). Steps/s are in the note.
 """
 from __future__ import annotations
 
-import statistics
-import time
 from collections.abc import Callable
-
-import torch
 
 import viz_core as vc
 from viz_core.synthesis import class_model, deepdream, invert, neuron, optimize_image, pixels
 from viz_core.synthesis import objectives as O
 from viz_core.results import OnStep
 
-from .common import Row, example_batch
-
-STEPS = 8
-ROUNDS = 8
-
-
-def _step_times(run: Callable[[int, OnStep], vc.Synthesis], steps: int = STEPS) -> list[float]:
-    """Seconds between consecutive `on_step` calls: whole steady-state steps (the first, which
-    also sets the optimiser up, is left out)."""
-    stamps: list[float] = []
-    run(steps, lambda info: stamps.append(time.perf_counter()))
-    return [after - before for before, after in zip(stamps, stamps[1:])]
-
-
-def _forward_backward_samples(m: vc.LoadedModel, count: int) -> list[float]:
-    x = example_batch(m, 1)
-    samples = []
-    for _ in range(count):
-        start = time.perf_counter()
-        image = x.clone().requires_grad_(True)
-        torch.autograd.grad(m.model(image).max(dim=1).values.sum(), [image])
-        samples.append(time.perf_counter() - start)
-    return samples
-
+from .common import Row, per_step_ratio
 
 def run(m: vc.LoadedModel) -> list[Row]:
     image = vc.sample_image("chelsea (cat)")
@@ -54,16 +27,8 @@ def run(m: vc.LoadedModel) -> list[Row]:
         "inversion, penultimate code": lambda n, cb: invert(m, image, steps=n, on_step=cb),
         "DeepDream, 1 octave": lambda n, cb: deepdream(m, image, layer, octaves=1, steps=n, on_step=cb),
     }
-    _forward_backward_samples(m, 3)  # warm-up: kernels, allocator
     rows = []
     for name, method in methods.items():
-        _step_times(method, 3)  # warm-up
-        # rounds alternate the denominator and the method, so a busy moment shifts both alike
-        steps: list[float] = []
-        base: list[float] = []
-        for _ in range(ROUNDS):
-            base += _forward_backward_samples(m, 3)
-            steps += _step_times(method)
-        seconds, denominator = statistics.median(steps), statistics.median(base)
+        seconds, denominator = per_step_ratio(m, method)
         rows.append(Row("synthesis", name, seconds, "forward+backward b=1 (interleaved)", seconds / denominator, f"{1 / seconds:.1f} steps/s; f+b {denominator * 1e3:.0f} ms"))
     return rows

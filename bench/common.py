@@ -91,3 +91,51 @@ def ratio_row(topic: str, method: str, seconds: float, m: vc.LoadedModel, batch:
     base = baseline(register(m), batch)[kind] * times
     label = f"{times}×" if times != 1 else ""
     return Row(topic, method, seconds, f"{label}{kind.replace('_', '+')} b={batch}", seconds / base, note)
+
+
+def paired(method: Callable[[], object], denominator: Callable[[], object], repeats: int = 5) -> tuple[float, float]:
+    """Median seconds of `method` and of `denominator`, timed alternately after one warm-up each.
+
+    Why alternate: on a shared 2-core machine the load changes from second to second; timing the
+    two in turn lets a busy moment shift both alike.
+    """
+    method(), denominator()
+    ours, theirs = [], []
+    for _ in range(repeats):
+        for fn, samples in ((method, ours), (denominator, theirs)):
+            start = time.perf_counter()
+            fn()
+            samples.append(time.perf_counter() - start)
+    return statistics.median(ours), statistics.median(theirs)
+
+
+def step_times(run: Callable[[int, "vc.results.OnStep"], object], steps: int) -> list[float]:
+    """Seconds between consecutive `on_step` calls of one run: whole steady-state steps (the
+    first, which also sets the run up, is left out)."""
+    stamps: list[float] = []
+    run(steps, lambda info: stamps.append(time.perf_counter()))
+    return [after - before for before, after in zip(stamps, stamps[1:])]
+
+
+def forward_backward_samples(m: vc.LoadedModel, count: int) -> list[float]:
+    """`count` single timings of the forward+backward denominator at batch 1."""
+    x = example_batch(m, 1)
+    samples = []
+    for _ in range(count):
+        start = time.perf_counter()
+        image = x.clone().requires_grad_(True)
+        torch.autograd.grad(m.model(image).max(dim=1).values.sum(), [image])
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def per_step_ratio(m: vc.LoadedModel, run: Callable[[int, "vc.results.OnStep"], object], rounds: int = 8, steps: int = 8) -> tuple[float, float]:
+    """(median seconds per step, median forward+backward) from rounds that alternate the two."""
+    step_times(run, 3)  # warm-up: kernels, allocator
+    forward_backward_samples(m, 2)
+    steps_seen: list[float] = []
+    base: list[float] = []
+    for _ in range(rounds):
+        base += forward_backward_samples(m, 3)
+        steps_seen += step_times(run, steps)
+    return statistics.median(steps_seen), statistics.median(base)
