@@ -8,11 +8,9 @@ fit in the same process, and memory is the warm fit's peak resident growth (Linu
 from __future__ import annotations
 
 import json
-import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +21,7 @@ from viz_core.dataset.embedding import FeatureCollector
 from viz_core.dataset.patches import TopK
 from viz_core.dataset.scan import _decode
 
-from .common import Row, ratio_row
+from .common import Row, paired, ratio_row
 
 IMAGES = 96
 BATCH = 32
@@ -63,18 +61,6 @@ def _projection(n: int, method: str) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _interleaved(first: Callable[[], None], second: Callable[[], None], repeats: int = 5) -> tuple[float, float]:
-    """Medians of two functions timed alternately, so a busy machine slows both alike."""
-    first(), second()  # warm-up: allocator, kernels, decoded-image caches
-    a, b = [], []
-    for _ in range(repeats):
-        for fn, samples in ((first, a), (second, b)):
-            started = time.perf_counter()
-            fn()
-            samples.append(time.perf_counter() - started)
-    return statistics.median(a), statistics.median(b)
-
-
 def run(m: vc.LoadedModel) -> list[Row]:
     c = vc.collection("photos").subset(np.arange(IMAGES))
     layer = vc.dataset.suggest_layer(m)
@@ -82,7 +68,7 @@ def run(m: vc.LoadedModel) -> list[Row]:
     def full_scan() -> None:
         vc.scan(m, c, [FeatureCollector(), TopK(layer, 9)], batch_size=BATCH)
 
-    plain, scanned = _interleaved(lambda: _plain_loop(m, c), full_scan)
+    plain, scanned = paired(lambda: _plain_loop(m, c), full_scan)
     times = IMAGES // BATCH
     rows = [
         ratio_row("dataset", f"plain loop: decode + forward, {IMAGES} images", plain, m, BATCH, "forward", times, note=f"{IMAGES / plain:.1f} img/s"),
