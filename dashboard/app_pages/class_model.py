@@ -57,7 +57,7 @@ status.empty()
 
 if "random" in m.weights:
     st.warning("This model has random weights: the picture shows what an untrained network amplifies, not a learned class.", icon=":material/warning:")
-name = m.class_names[class_index]
+name = m.class_names[class_index].split(",")[0]  # ImageNet names list synonyms: the first fits a title
 left, right = st.columns([1, 1])
 left.plotly_chart(figures.image(result.image, f"class model: {name} ({param}, {len(result.scores)} steps)"), key="cm-image")
 with right:

@@ -24,7 +24,8 @@ def _valid(image: np.ndarray, size: tuple[int, int]) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("class_index", CLASSES)
 def test_class_model_is_recognised_also_after_jitter(lite0: vc.LoadedModel, class_index: int) -> None:
-    # defaults: Fourier param, 128 Adam steps at lr 0.05, jitter 8 px, rotate ±5°, scale ±10%, seed 0
+    # defaults: Fourier param, 128 Adam steps at lr 0.05, seed 0; each step sees the picture shifted
+    # by up to ±8 px, zoomed by up to ±10 % and rotated by up to ±5° (one resampling)
     result = class_model(lite0, class_index)
     assert result.metrics["probability"] >= 0.9, result.metrics
     assert result.metrics["probability_jittered"] >= 0.9, result.metrics  # min over 4 shifts of ≤ 4 px
