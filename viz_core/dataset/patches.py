@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
+from torch import nn
 
 from ..errors import LayerError
-from ..hooks import activation_rule, capture
+from ..hooks import activation_rule, capture, on_forward
 from ..layers import find_layer, is_elementwise_activation, token_grid
 from ..results import OnStep, TopPatches, report
 from .scan import Batch, scan
@@ -85,13 +87,24 @@ def suggest_layer(m: "LoadedModel") -> str:
     raise LayerError(f"{m.name} has no layer with spatial units to rank.", "Top patches need a conv or token layer.")
 
 
+def _average_instead(_name: str, pool: nn.Module, args: tuple[Any, ...], output: Any) -> torch.Tensor | None:
+    """A max pool's window averaged (same output shape): every input of the window gets gradient."""
+    assert isinstance(pool, nn.MaxPool2d)
+    dilation = pool.dilation if isinstance(pool.dilation, int) else max(pool.dilation)
+    if dilation != 1 or not isinstance(output, torch.Tensor):
+        return None
+    averaged = F.avg_pool2d(args[0], pool.kernel_size, pool.stride, pool.padding, ceil_mode=pool.ceil_mode)
+    return averaged if averaged.shape == output.shape else None  # e.g. timm's dynamic "same" padding
+
+
 def receptive_field(m: "LoadedModel", layer: str, samples: int = 2, seed: int = 0) -> ReceptiveField:
     """Measure the receptive field of `layer`'s centre unit from the gradient of the input.
 
-    Why these choices: the score is the unit summed over channels and over a few noise images,
-    and every elementwise activation passes its gradient unchanged while measuring, so a unit
-    that happens to be off (ReLU) or a max-pool routing does not hide part of the field. The
-    support (non-zero gradient) is the theoretical field; `gradient` shows how it is weighted.
+    Why these choices: the score is the unit summed over channels and over a few noise images;
+    while measuring, every elementwise activation passes its gradient unchanged and every max
+    pool averages its window instead, so a unit that happens to be off (ReLU) or a max pool's
+    choice of one input does not hide part of the field. The support (non-zero gradient) is then
+    the theoretical field, whatever the weights; `gradient` shows how it is weighted.
     """
     info = find_layer(m.layers(), layer)
     layout, prefix, height, width = _grid(info.shape, layer)
@@ -99,8 +112,10 @@ def receptive_field(m: "LoadedModel", layer: str, samples: int = 2, seed: int = 
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn((samples, channels, in_h, in_w), generator=generator).to(m.device).requires_grad_(True)
     activations = [name for name, module in m.model.named_modules() if name and is_elementwise_activation(module)]
+    pools = [name for name, module in m.model.named_modules() if isinstance(module, nn.MaxPool2d)]
     cy, cx = height // 2, width // 2
-    with capture(m.model, [layer], detach=False) as store, activation_rule(m.model, activations, lambda _mod, _x, grad: grad):
+    # pools swap first (hooks run in order), so a captured pool output is the averaged one
+    with on_forward(m.model, pools, _average_instead), capture(m.model, [layer], detach=False) as store, activation_rule(m.model, activations, lambda _mod, _x, grad: grad):
         m.model(x)
         act = store[layer]
         if layout == "map":
