@@ -137,15 +137,21 @@ def channel_picker(info: LayerInfo, label: str, key: str, default: int = 0) -> i
 def progress(label: str, *, preview: bool = False, preview_width: int = 280) -> OnStep:
     """An `on_step` callback that drives a progress bar and, optionally, a live preview image.
 
-    The bar appears with the first step: a cached result calls no step, so it shows no idle bar.
+    The bar appears with the first step and goes when the work is done, so a cached result shows
+    no idle bar and a finished one leaves only its result.
     """
     bar = st.empty()
     picture = st.empty() if preview else None
     last = [0.0]
 
     def update(info: StepInfo) -> None:
+        if info.fraction >= 1.0:  # finished: the result replaces the bar and the preview
+            bar.empty()
+            if picture is not None:
+                picture.empty()
+            return
         text = f"{label} — {info.message}" if info.message else label
-        bar.progress(min(max(info.fraction, 0.0), 1.0), text=text)
+        bar.progress(max(info.fraction, 0.0), text=text)
         if picture is not None and info.image is not None:
             picture.image(info.image, caption=f"step {info.step}" if info.step is not None else None, width=preview_width)
 
