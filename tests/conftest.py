@@ -22,16 +22,25 @@ def lite0() -> vc.LoadedModel:
     return vc.load_model("efficientnet_lite0")
 
 
+def seeded_random_model(name: str, seed: int = 0) -> vc.LoadedModel:
+    """Random weights drawn from `seed`, not from whatever state earlier tests left the global
+    generator in: a session fixture is built by whichever test asks first, so without this the
+    weights (and a test's numbers) would depend on the order the tests run in."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        return vc.load_model(name, "random", input_size=(64, 64))
+
+
 @pytest.fixture(scope="session")
 def random_cnn() -> vc.LoadedModel:
     """A small random-weight timm CNN (ReLU) at a small input size."""
-    return vc.load_model("resnet10t", "random", input_size=(64, 64))
+    return seeded_random_model("resnet10t")
 
 
 @pytest.fixture(scope="session")
 def random_vit() -> vc.LoadedModel:
     """A tiny random-weight ViT (GELU, class token) at 64 px: 16 patch tokens + 1 prefix."""
-    return vc.load_model("vit_tiny_patch16_224", "random", input_size=(64, 64))
+    return seeded_random_model("vit_tiny_patch16_224")
 
 
 @pytest.fixture()
