@@ -157,3 +157,19 @@ def token_grid(n_tokens: int, max_prefix: int = 16) -> tuple[int, int, int]:
         f"{n_tokens} tokens do not form a square patch grid.",
         "This layer's tokens cannot be shown as a map; pick a block output of the backbone.",
     )
+
+
+def position_grid(info: LayerInfo) -> tuple[int, int, int] | None:
+    """(prefix tokens, h, w) of a layer whose output has positions to point at, else None.
+
+    A C×H×W map with more than one cell, or tokens that form a square patch grid; what Grad-CAM
+    weights and what a neuron's position is picked from.
+    """
+    if info.layout == "map" and info.shape[1] * info.shape[2] > 1:
+        return 0, info.shape[1], info.shape[2]
+    if info.layout == "tokens":
+        try:
+            return token_grid(info.shape[0])
+        except LayerError:
+            return None
+    return None

@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import resources, widgets
 from viz_core import figures
 from viz_core.attribution import BASELINES, default_layer
+from viz_core.layers import position_grid
 
 widgets.page_header(
     "Saliency & backprop",
@@ -52,14 +53,8 @@ with left:
         info = widgets.layer_picker(m, "Layer", "sal-layer", layouts=("map", "tokens", "vector"), default=neuron_default, help="Any layer of the catalogue.")
         channel = widgets.channel_picker(info, "Channel", "sal-channel")
         y = x = None
-        grid = info.spatial
-        if info.layout == "tokens":
-            from viz_core.layers import token_grid
-
-            try:
-                grid = token_grid(info.shape[0])[1:]
-            except Exception:  # noqa: BLE001 - a token count with no square grid: channel mean only
-                grid = None
+        positions = position_grid(info)  # None: no map or token grid, so only the channel's mean
+        grid = positions[1:] if positions is not None else None
         if grid is not None and st.checkbox("One position (else the channel's mean)", key="sal-pos", bind="query-params"):
             with widgets.guard("reading where the channel fires"):
                 values = resources.channel_map(selection.model_key, selection.image_key, info.path, channel, m, selection.image)

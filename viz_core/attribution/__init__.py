@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from .backprop import RULES, backprop, gradient_x_input, rule_modules, saliency
-from .common import channel_map
-from .gradcam import default_layer, grad_cam, guided_grad_cam
+from .gradcam import channel_map, default_layer, grad_cam, guided_grad_cam
 from .occlusion import FILLS, occlusion
 from .segment import grabcut_from_saliency
 from .smoothing import BASELINES, integrated_gradients, smoothgrad

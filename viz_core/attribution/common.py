@@ -10,15 +10,13 @@ from __future__ import annotations
 from contextlib import ExitStack
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from ..errors import ConvlensError, ImageError, LayerError
 from ..hooks import GradientRule, activation_rule, capture, model_lock
 from ..hub import LoadedModel
 from ..images import ImageLike
-from ..layers import find_layer, token_grid
-from ..targets import Target, unit
+from ..targets import Target
 
 ImageInput = ImageLike | torch.Tensor
 
@@ -108,28 +106,6 @@ def scores(m: LoadedModel, x: torch.Tensor, target: Target) -> torch.Tensor:
     """The target's score (B,) for a batch, without gradients (inference mode)."""
     with torch.inference_mode(), model_lock(m.model), capture(m.model, list(target.layers())) as activations:
         return target.score(m.model(x), activations).float().clone()
-
-
-def channel_map(m: LoadedModel, image: ImageInput, layer: str, channel: int) -> np.ndarray:
-    """(h, w) activation of one channel at every position of a map or token layer.
-
-    Why: to explain one neuron a user must pick where it sits; showing where the channel fires
-    on this image makes the pick (usually its strongest position) one click instead of a guess.
-    """
-    unit(layer, channel).validate(m)  # clear messages for an unknown layer or channel
-    info = find_layer(m.layers(), layer)
-    if info.layout not in ("map", "tokens"):
-        raise LayerError(f"Layer '{layer}' has no spatial positions (output {tuple(info.shape)}).", "Pick a layer with a C×H×W map or a token grid.")
-    x = as_input(m, image)
-    with torch.inference_mode(), model_lock(m.model), capture(m.model, [layer]) as activations:
-        m.model(x)
-    act = activations[layer]
-    if act.ndim == 3:
-        prefix, height, width = token_grid(act.shape[1])
-        plane = act[0, prefix:, channel].reshape(height, width)
-    else:
-        plane = act[0, channel]
-    return plane.float().cpu().numpy()
 
 
 def check_int(value: int, name: str, low: int = 1, high: int | None = None) -> int:

@@ -10,10 +10,11 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import LayerError
+from ..hooks import capture, model_lock
 from ..hub import LoadedModel
-from ..layers import LayerInfo, find_layer, token_grid
+from ..layers import find_layer, position_grid
 from ..results import Attribution, GradCam
-from ..targets import TargetLike, as_target
+from ..targets import TargetLike, as_target, unit
 from .backprop import gradients, picture, rule_notes
 from .common import ImageInput, as_input
 
@@ -29,31 +30,19 @@ def default_layer(m: LoadedModel) -> str:
     norms = [info.path for info in layers if info.layout == "tokens" and info.path.endswith("norm1")]
     if norms:
         return norms[-1]
-    top = [info.path for info in layers if info.depth == 1 and _grid_of(info) is not None]
+    top = [info.path for info in layers if info.depth == 1 and position_grid(info) is not None]
     if top:
         return top[-1]
-    anywhere = [info.path for info in layers if _grid_of(info) is not None]
+    anywhere = [info.path for info in layers if position_grid(info) is not None]
     if not anywhere:
         raise LayerError(f"{m.name} has no layer with a spatial map or a token grid, so Grad-CAM does not apply.")
     return anywhere[-1]
 
 
-def _grid_of(info: LayerInfo) -> tuple[int, int, int] | None:
-    """(prefix tokens, h, w) for a usable layer, None if it has no spatial layout."""
-    if info.layout == "map" and info.shape[1] * info.shape[2] > 1:
-        return 0, info.shape[1], info.shape[2]
-    if info.layout == "tokens":
-        try:
-            return token_grid(info.shape[0])
-        except LayerError:
-            return None
-    return None
-
-
 def check_layer(m: LoadedModel, layer: str) -> tuple[int, int, int]:
     """The layer's (prefix, h, w), or a LayerError saying why it has no map to weight."""
     info = find_layer(m.layers(), layer)
-    grid = _grid_of(info)
+    grid = position_grid(info)
     if grid is None:
         shape = "×".join(map(str, info.shape)) or "no tensor"
         raise LayerError(
@@ -69,6 +58,22 @@ def as_map(value: torch.Tensor, prefix: int, height: int, width: int) -> torch.T
         return value
     patches = value[:, prefix:, :]
     return patches.transpose(1, 2).reshape(value.shape[0], value.shape[2], height, width)
+
+
+def channel_map(m: LoadedModel, image: ImageInput, layer: str, channel: int) -> np.ndarray:
+    """(h, w) activation of one channel at every position of a map or token layer.
+
+    Why: to explain one neuron a user must pick where it sits; showing where the channel fires
+    on this image makes the pick (usually its strongest position) one click instead of a guess.
+    """
+    unit(layer, channel).validate(m)  # clear messages for an unknown layer or channel
+    info = find_layer(m.layers(), layer)
+    grid = position_grid(info)
+    if grid is None:
+        raise LayerError(f"Layer '{layer}' has no spatial positions to pick from (output {tuple(info.shape)}).", "Pick a layer with a C×H×W map or a token grid.")
+    with torch.inference_mode(), model_lock(m.model), capture(m.model, [layer]) as activations:
+        m.model(as_input(m, image))
+    return as_map(activations[layer], *grid)[0, channel].float().cpu().numpy()
 
 
 def grad_cam(m: LoadedModel, image: ImageInput, target: TargetLike, layer: str | None = None) -> GradCam:

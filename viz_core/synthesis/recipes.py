@@ -88,6 +88,39 @@ def _robustness(jitter: int, rotate: float, scale: float) -> list[T.Transform]:
     return [T.shift(jitter)] if jitter > 0 else []
 
 
+def _ascend(
+    m: "LoadedModel",
+    objective: O.Objective,
+    label: str,
+    *,
+    steps: int,
+    lr: float,
+    param: str,
+    jitter: int,
+    rotate: float,
+    scale: float,
+    l2_decay: float,
+    blur_every: int,
+    blur_sigma: float,
+    clip_norm: float,
+    clip_contribution: float,
+    seed: int,
+    on_step: OnStep | None,
+) -> tuple[Synthesis, dict[str, object]]:
+    """The one ascent behind class models and neuron pictures: robustness transforms for every
+    parameterisation, Yosinski's in-place priors for raw pixels. Returns the run and its settings."""
+    gen = make_generator(seed)
+    size = tuple(m.input_size[1:])
+    priors = _pixel_priors(l2_decay, blur_every, blur_sigma, clip_norm, clip_contribution) if param == "pixels" else []
+    result = optimize_image(
+        m, objective, _param(param, size, gen), _robustness(jitter, rotate, scale),  # type: ignore[arg-type]
+        steps=steps, lr=lr, generator=gen, on_step=on_step, image_steps=priors, label=label,
+    )
+    settings: dict[str, object] = dict(jitter=jitter, rotate=rotate, scale=scale, l2_decay=l2_decay, blur_every=blur_every, blur_sigma=blur_sigma,
+                                       clip_norm=clip_norm, clip_contribution=clip_contribution, seed=seed)
+    return result, settings
+
+
 def class_model(
     m: "LoadedModel",
     class_index: int,
@@ -113,15 +146,11 @@ def class_model(
     gives the regularised pixel ascent of Simonyan et al. and Yosinski et al. 2015.
     """
     ClassLogit(int(class_index)).validate(m)
-    gen = make_generator(seed)
-    size = tuple(m.input_size[1:])
-    priors = _pixel_priors(l2_decay, blur_every, blur_sigma, clip_norm, clip_contribution) if param == "pixels" else []
-    result = optimize_image(
-        m, O.class_logit(int(class_index)), _param(param, size, gen), _robustness(jitter, rotate, scale),  # type: ignore[arg-type]
-        steps=steps, lr=lr, generator=gen, on_step=on_step, image_steps=priors, label="class model",
+    result, settings = _ascend(
+        m, O.class_logit(int(class_index)), "class model", steps=steps, lr=lr, param=param, jitter=jitter, rotate=rotate, scale=scale,
+        l2_decay=l2_decay, blur_every=blur_every, blur_sigma=blur_sigma, clip_norm=clip_norm, clip_contribution=clip_contribution, seed=seed, on_step=on_step,
     )
-    settings = dict(class_index=int(class_index), class_name=m.class_names[int(class_index)], jitter=jitter, rotate=rotate, scale=scale,
-                    l2_decay=l2_decay, blur_every=blur_every, blur_sigma=blur_sigma, clip_norm=clip_norm, clip_contribution=clip_contribution, seed=seed)
+    settings = dict(class_index=int(class_index), class_name=m.class_names[int(class_index)], **settings)
     return replace(result, params={**result.params, **settings}, metrics=class_probability(m, result.image, int(class_index)))
 
 
@@ -167,16 +196,12 @@ def neuron(
     Works on convolutional maps and ViT tokens alike (for tokens, the mean over patch tokens).
     """
     Unit(layer, int(channel), y, x).validate(m)
-    gen = make_generator(seed)
-    size = tuple(m.input_size[1:])
     objective = O.channel(layer, int(channel)) if y is None else O.neuron(layer, int(channel), y, x)
-    priors = _pixel_priors(l2_decay, blur_every, blur_sigma, clip_norm, clip_contribution) if param == "pixels" else []
-    result = optimize_image(
-        m, objective, _param(param, size, gen), _robustness(jitter, rotate, scale),  # type: ignore[arg-type]
-        steps=steps, lr=lr, generator=gen, on_step=on_step, image_steps=priors, label="neuron",
+    result, settings = _ascend(
+        m, objective, "neuron", steps=steps, lr=lr, param=param, jitter=jitter, rotate=rotate, scale=scale,
+        l2_decay=l2_decay, blur_every=blur_every, blur_sigma=blur_sigma, clip_norm=clip_norm, clip_contribution=clip_contribution, seed=seed, on_step=on_step,
     )
-    settings = dict(layer=layer, channel=int(channel), y=y, x=x, jitter=jitter, rotate=rotate, scale=scale, l2_decay=l2_decay,
-                    blur_every=blur_every, blur_sigma=blur_sigma, clip_norm=clip_norm, clip_contribution=clip_contribution, seed=seed)
+    settings = dict(layer=layer, channel=int(channel), y=y, x=x, **settings)
     return replace(result, params={**result.params, **settings}, metrics={"activation": channel_activation(m, result.image, layer, int(channel))})
 
 
