@@ -16,11 +16,11 @@ TOPIC = "adversarial"
 def run(m: vc.LoadedModel) -> list[Row]:
     image = vc.sample_image("chelsea (cat)")
     style = vc.sample_image("immunohistochemistry")
-    fgsm_seconds, base = paired(lambda: vc.fgsm(m, image, 2 / 255), lambda: forward_backward_samples(m, 1), repeats=7)
+    fgsm_seconds, base = paired(lambda: vc.fgsm(m, image, eps=2 / 255), lambda: forward_backward_samples(m, 1), repeats=7)
     rows = [Row(TOPIC, "FGSM, whole call (1 step + 3 scoring forwards)", fgsm_seconds, "forward+backward b=1 (interleaved)", fgsm_seconds / base)]
     methods = {
-        "PGD L∞ 8/255 targeted, per step": lambda n, cb: vc.adversarial(m, image, 9, 8 / 255, steps=n, stop_prob=None, on_step=cb),
-        "PGD L2 1.0 targeted, per step": lambda n, cb: vc.adversarial(m, image, 9, 1.0, "l2", steps=n, stop_prob=None, on_step=cb),
+        "PGD L∞ 8/255 targeted, per step": lambda n, cb: vc.adversarial(m, image, 9, eps=8 / 255, steps=n, stop_prob=None, on_step=cb),
+        "PGD L2 1.0 targeted, per step": lambda n, cb: vc.adversarial(m, image, 9, eps=1.0, norm="l2", steps=n, stop_prob=None, on_step=cb),
         "style step, L-BFGS, 224 px": lambda n, cb: vc.style_transfer(m, image, style, steps=n, optimizer="lbfgs", on_step=cb),
         "style step, Adam, 224 px": lambda n, cb: vc.style_transfer(m, image, style, steps=n, optimizer="adam", on_step=cb),
     }

@@ -49,15 +49,15 @@ def run(m: vc.LoadedModel) -> list[Row]:
     x = example_batch(m, 1)
     fb1 = _forward_backward(m, 1)
     cases: list[tuple[str, Callable[[], object], Callable[[], object], str, int]] = []
-    for rule in vc.attribution.RULES:
-        cases.append((f"backprop {rule} (class logit)", lambda rule=rule: vc.backprop(m, x, TARGET, rule), fb1, "forward+backward b=1", 5))
-    cases.append(("backprop guided (unit blocks.3 ch 5)", lambda: vc.backprop(m, x, vc.unit("blocks.3", 5), "guided"), fb1, "forward+backward b=1", 5))
-    cases.append((f"grad_cam ({vc.attribution.default_layer(m)})", lambda: vc.grad_cam(m, x, TARGET), fb1, "forward+backward b=1", 5))
-    cases.append(("smoothgrad n=16, batch 8", lambda: vc.smoothgrad(m, x, TARGET, samples=16, batch=8), _forward_backward(m, 8, 2), "2×forward+backward b=8", 3))
-    cases.append(("integrated_gradients steps=16, batch 8", lambda: vc.integrated_gradients(m, x, TARGET, steps=16, batch=8), _forward_backward(m, 8, 2), "2×forward+backward b=8", 3))
+    for rule in vc.RULES:
+        cases.append((f"backprop {rule} (class logit)", lambda rule=rule: vc.backprop(m, x, TARGET, rule=rule), fb1, "forward+backward b=1", 5))
+    cases.append(("backprop guided (unit blocks.3 ch 5)", lambda: vc.backprop(m, x, vc.unit("blocks.3", 5), rule="guided"), fb1, "forward+backward b=1", 5))
+    cases.append((f"grad_cam ({vc.default_layer(m, "grad_cam")})", lambda: vc.grad_cam(m, x, TARGET), fb1, "forward+backward b=1", 5))
+    cases.append(("smoothgrad n=16, batch 8", lambda: vc.smoothgrad(m, x, TARGET, samples=16, batch_size=8), _forward_backward(m, 8, 2), "2×forward+backward b=8", 3))
+    cases.append(("integrated_gradients steps=16, batch 8", lambda: vc.integrated_gradients(m, x, TARGET, steps=16, batch_size=8), _forward_backward(m, 8, 2), "2×forward+backward b=8", 3))
     copies = vc.occlusion(m, x, TARGET, patch=32, stride=16).score.size
     cases.append(
-        (f"occlusion patch 32 stride 16 ({copies} copies)", lambda: vc.occlusion(m, x, TARGET, patch=32, stride=16, batch=32), _forwards(m, copies, 32), f"{copies} images, forward b=32", 3)
+        (f"occlusion patch 32 stride 16 ({copies} copies)", lambda: vc.occlusion(m, x, TARGET, patch=32, stride=16, batch_size=32), _forwards(m, copies, 32), f"{copies} images, forward b=32", 3)
     )
     rows = []
     for name, method, denominator, label, repeats in cases:

@@ -63,7 +63,7 @@ def _projection(n: int, method: str) -> dict[str, float]:
 
 def run(m: vc.LoadedModel) -> list[Row]:
     c = vc.collection("photos").subset(np.arange(IMAGES))
-    layer = vc.dataset.suggest_layer(m)
+    layer = vc.default_layer(m, "patches")
 
     def full_scan() -> None:
         vc.scan(m, c, [FeatureCollector(), TopK(layer, 9)], batch_size=BATCH)

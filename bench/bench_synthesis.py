@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import viz_core as vc
-from viz_core.synthesis import class_model, deepdream, invert, neuron, optimize_image, pixels
+from viz_core.synthesis import optimize_image, pixels
+from viz_core.synthesis.recipes import class_model, deepdream, invert, neuron
 from viz_core.synthesis import objectives as O
 from viz_core.results import OnStep
 
@@ -20,9 +21,9 @@ def run(m: vc.LoadedModel) -> list[Row]:
     size = tuple(m.input_size[1:])
     layer = "blocks.4" if any(info.path == "blocks.4" for info in m.layers()) else [i.path for i in m.layers() if i.layout == "map"][-1]
     methods: dict[str, Callable[[int, OnStep], vc.Synthesis]] = {
-        "engine: pixels, no transforms": lambda n, cb: optimize_image(m, O.class_logit(1), pixels(size), steps=n, preview_every=0, on_step=cb),
+        "engine: pixels, no transforms": lambda n, cb: optimize_image(m, O.target(vc.class_logit(1)), pixels(size), steps=n, preview_every=0, on_step=cb),
         "class model (Fourier + transforms)": lambda n, cb: class_model(m, 130, steps=n, on_step=cb),
-        "neuron (Fourier + transforms)": lambda n, cb: neuron(m, layer, 0, steps=n, on_step=cb),
+        "neuron (Fourier + transforms)": lambda n, cb: neuron(m, vc.unit(layer, 0), steps=n, on_step=cb),
         "class model (pixels + Yosinski priors)": lambda n, cb: class_model(m, 130, steps=n, param="pixels", l2_decay=0.01, blur_every=4, clip_norm=10, clip_contribution=10, on_step=cb),
         "inversion, penultimate code": lambda n, cb: invert(m, image, steps=n, on_step=cb),
         "DeepDream, 1 octave": lambda n, cb: deepdream(m, image, layer, octaves=1, steps=n, on_step=cb),

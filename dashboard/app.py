@@ -16,17 +16,12 @@ import streamlit as st  # noqa: E402
 
 st.set_page_config(page_title="convlens", page_icon=":material/visibility:", layout="wide")
 
-import torch  # noqa: E402
-
 import viz_core as vc  # noqa: E402
 from dashboard import resources, widgets  # noqa: E402
 from dashboard.navigation import PAGES  # noqa: E402
-from viz_core.hub import BUNDLED_WEIGHTS, DEMO_MODELS  # noqa: E402
-from viz_core.runtime import keep_freed_memory  # noqa: E402
 
-keep_freed_memory()
+vc.keep_freed_memory()
 
-WEIGHT_CHOICES = {"bundled": "Bundled (ImageNet)", "pretrained": "Pretrained (timm hub, needs internet)", "random": "Random", "upload": "Upload a checkpoint"}
 UPLOAD = "Upload an image"
 
 
@@ -42,10 +37,10 @@ def sidebar() -> widgets.Selection | None:
         bind="query-params",
         help="Any timm architecture; bundled and demo models are listed first. Type to search.",
     )
-    choices = ["bundled"] if name in DEMO_MODELS else (["bundled", "pretrained", "random", "upload"] if name in BUNDLED_WEIGHTS else ["random", "pretrained", "upload"])
-    labels = {**WEIGHT_CHOICES, "bundled": "Bundled (trained demo)"} if name in DEMO_MODELS else WEIGHT_CHOICES
-    weights = st.sidebar.selectbox("Weights", choices, format_func=labels.get, key=f"weights|{name}", bind="query-params")
-    if weights == "upload":
+    sources = vc.weight_sources(name)  # a checkpoint "file" is uploaded here
+    labels = {**sources, "file": "Upload a checkpoint"} if "file" in sources else sources
+    weights = st.sidebar.selectbox("Weights", list(labels), format_func=labels.get, key=f"weights|{name}", bind="query-params")
+    if weights == "file":
         upload = st.sidebar.file_uploader("Checkpoint (.safetensors, .pth, .pt)", type=["safetensors", "pth", "pt", "bin"], key="checkpoint")
         if upload is None:
             st.info("Upload a checkpoint in the sidebar, or pick another weights source.", icon=":material/upload_file:")
@@ -71,7 +66,7 @@ def sidebar() -> widgets.Selection | None:
             image_name = image_choice
     st.sidebar.image(picture, caption=image_name, width="stretch")
     st.sidebar.caption(
-        f"Runs on **{str(m.device).upper()}** · torch {torch.__version__} · {torch.get_num_threads()} threads  \n"
+        f"Runs on **{str(m.device).upper()}** · {vc.runtime_summary()}  \n"
         f"Weights: {m.weights}  \n"
         "The address bar holds the model, the image and every setting you change: copy it to share this view."
     )

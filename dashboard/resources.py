@@ -12,10 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 import viz_core as vc
-from viz_core.images import image_digest
-from viz_core.results import Features, Filters, Projection, TopPatches
 
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "convlens-uploads"
 
@@ -42,72 +41,63 @@ def save_upload(data: bytes, suffix: str) -> Path:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def uploaded_image(digest: str, _data: bytes) -> "vc.images.Image.Image":
+def uploaded_image(digest: str, _data: bytes) -> Image.Image:
     """A checked, RGB version of an upload (keyed by the bytes' digest)."""
     return vc.load_image(_data)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def sample(name: str) -> "vc.images.Image.Image":
+def sample(name: str) -> Image.Image:
     return vc.sample_image(name)
 
 
-def digest_of(picture: "vc.images.Image.Image") -> str:
-    return image_digest(picture)
+def digest_of(picture: Image.Image) -> str:
+    return vc.image_digest(picture)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def predictions(model_key: str, image_key: str, _m: vc.LoadedModel, _image: "vc.images.Image.Image", top_k: int = 5) -> list[vc.Prediction]:
+def predictions(model_key: str, image_key: str, _m: vc.LoadedModel, _image: Image.Image, top_k: int = 5) -> list[vc.Prediction]:
     return _m.predict(_image, top_k=top_k)
 
 
-# --- attribution (issue 3) ---------------------------------------------------------------------
-
-TargetSpec = tuple  # ("class", k) or ("unit", layer, channel, y, x); hashable, so it keys caches
-
-
-def attribution_target(spec: TargetSpec) -> "vc.targets.Target":
-    """The viz_core target a page's hashable target spec stands for."""
-    if spec[0] == "class":
-        return vc.class_logit(int(spec[1]))
-    _, layer, channel, y, x = spec
-    return vc.unit(layer, channel, y, x)
+# --- attribution ---------------------------------------------------------------------------------
+# Targets are frozen dataclasses (`vc.class_logit(k)`, `vc.unit(...)`): hashable, so they key caches.
 
 
 @st.cache_data(max_entries=16, show_spinner="Backpropagating to the image…")
 def backprop_maps(
     model_key: str,
     image_key: str,
-    target: TargetSpec,
+    target: vc.Target,
     cam_layer: str | None,
     smooth_samples: int,
     _m: vc.LoadedModel,
-    _image: "vc.images.Image.Image",
+    _image: Image.Image,
 ) -> dict[str, object]:
-    """Vanilla, guided and deconvnet gradients (optionally SmoothGrad-averaged) and Grad-CAM.
+    """Vanilla, guided and deconvnet gradients (optionally SmoothGrad-averaged), Grad-CAM and guided Grad-CAM.
 
     Grad-CAM is None with a message under "cam_error" when the layer cannot give a map, so the
     other panels still show.
     """
-    goal = attribution_target(target)
     x = _m.preprocess(_image)
     out: dict[str, object] = {}
-    for rule in vc.attribution.RULES:
+    for rule in vc.RULES:
         if smooth_samples:
-            out[rule] = vc.smoothgrad(_m, x, goal, samples=smooth_samples, rule=rule, batch=8)
+            out[rule] = vc.smoothgrad(_m, x, target, samples=smooth_samples, rule=rule)
         else:
-            out[rule] = vc.backprop(_m, x, goal, rule)
-    out["cam"], out["cam_error"] = None, None
+            out[rule] = vc.backprop(_m, x, target, rule=rule)
+    out["cam"], out["guided_cam"], out["cam_error"] = None, None, None
     if cam_layer:
         try:
-            out["cam"] = vc.grad_cam(_m, x, goal, layer=cam_layer)
+            out["cam"] = vc.grad_cam(_m, x, target, layer=cam_layer)
+            out["guided_cam"] = vc.guided_grad_cam(_m, x, target, layer=cam_layer)
         except vc.LayerError as error:
             out["cam_error"] = f"{error.message} {error.hint}".strip()
     return out
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def channel_map(model_key: str, image_key: str, layer: str, channel: int, _m: vc.LoadedModel, _image: "vc.images.Image.Image") -> np.ndarray:
+def channel_map(model_key: str, image_key: str, layer: str, channel: int, _m: vc.LoadedModel, _image: Image.Image) -> np.ndarray:
     """Where one channel fires on the image (for picking a neuron's position)."""
     return vc.channel_map(_m, _image, layer, channel)
 
@@ -116,19 +106,18 @@ def channel_map(model_key: str, image_key: str, layer: str, channel: int, _m: vc
 def path_attributions(
     model_key: str,
     image_key: str,
-    target: TargetSpec,
+    target: vc.Target,
     baseline: str,
     steps: int,
     _m: vc.LoadedModel,
-    _image: "vc.images.Image.Image",
-    _on_step: "vc.results.OnStep | None" = None,
+    _image: Image.Image,
+    _on_step: vc.OnStep | None = None,
 ) -> dict[str, vc.Attribution]:
     """Gradient × input and integrated gradients: attributions whose sum explains the score."""
-    goal = attribution_target(target)
     x = _m.preprocess(_image)
     return {
-        "gradient_x_input": vc.gradient_x_input(_m, x, goal),
-        "integrated_gradients": vc.integrated_gradients(_m, x, goal, baseline=baseline, steps=steps, batch=8, on_step=_on_step),
+        "gradient_x_input": vc.gradient_x_input(_m, x, target),
+        "integrated_gradients": vc.integrated_gradients(_m, x, target, baseline=baseline, steps=steps, on_step=_on_step),
     }
 
 
@@ -136,15 +125,15 @@ def path_attributions(
 def occlusion_map(
     model_key: str,
     image_key: str,
-    target: int,
+    target: vc.Target,
     patch: int,
     stride: int,
     fill: str,
     _m: vc.LoadedModel,
-    _image: "vc.images.Image.Image",
-    _on_step: "vc.results.OnStep | None" = None,
-) -> "vc.results.OcclusionMap":
-    """Occlusion sensitivity of class `target`'s probability (cached per settings)."""
+    _image: Image.Image,
+    _on_step: vc.OnStep | None = None,
+) -> vc.OcclusionMap:
+    """Occlusion sensitivity of `target` (cached per settings)."""
     return vc.occlusion(_m, _image, target, patch=patch, stride=stride, fill=fill, on_step=_on_step)
 
 
@@ -152,48 +141,47 @@ def occlusion_map(
 def saliency_segmentation(
     model_key: str,
     image_key: str,
-    target: int,
+    target: vc.Target,
     source: str,
     foreground_quantile: float,
     background_quantile: float,
     iterations: int,
     _m: vc.LoadedModel,
-    _image: "vc.images.Image.Image",
-) -> tuple["vc.results.Attribution", "vc.results.Segmentation"]:
-    """A saliency map of class `target` and the GrabCut mask it seeds."""
+    _image: Image.Image,
+) -> tuple[vc.Attribution, vc.Segmentation]:
+    """A saliency map of `target` and the GrabCut mask it seeds."""
     if source == "smoothgrad":
-        attribution = vc.smoothgrad(_m, _image, target, samples=16, batch=8)
+        attribution = vc.smoothgrad(_m, _image, target, samples=16)
     else:
-        attribution = vc.backprop(_m, _image, target, source)
+        attribution = vc.backprop(_m, _image, target, rule=source)
     segmentation = vc.grabcut_from_saliency(
         attribution.image, attribution.saliency, foreground_quantile=foreground_quantile, background_quantile=background_quantile, iterations=iterations
     )
     return attribution, segmentation
 
 
-# --- synthesis (class models, neurons, inversion, DeepDream) -------------------------------------
-# Settings arrive as a sorted tuple of (name, value) pairs: hashable, and the cache key says exactly
-# which parameters made the picture. The progress callback is `_`-prefixed: never part of the key.
+# --- synthesis: each recipe's settings dataclass keys its cache; the progress callback is
+# `_`-prefixed, so never part of the key.
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
-def class_model(model_key: str, class_index: int, settings: tuple[tuple[str, object], ...], _m: vc.LoadedModel, _on_step: object = None) -> vc.Synthesis:
-    return vc.class_model(_m, class_index, on_step=_on_step, **dict(settings))  # type: ignore[arg-type]
+def class_model(model_key: str, class_index: int, settings: vc.Ascent, _m: vc.LoadedModel, _on_step: vc.OnStep | None = None) -> vc.Synthesis:
+    return vc.class_model(_m, class_index, settings, on_step=_on_step)
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
-def neuron(model_key: str, layer: str, channel: int, settings: tuple[tuple[str, object], ...], _m: vc.LoadedModel, _on_step: object = None) -> vc.Synthesis:
-    return vc.neuron(_m, layer, channel, on_step=_on_step, **dict(settings))  # type: ignore[arg-type]
+def neuron(model_key: str, target: vc.Unit, settings: vc.Ascent, _m: vc.LoadedModel, _on_step: vc.OnStep | None = None) -> vc.Synthesis:
+    return vc.neuron(_m, target, settings, on_step=_on_step)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def inversions(model_key: str, image_key: str, layers: tuple[str | None, ...], settings: tuple[tuple[str, object], ...], _m: vc.LoadedModel, _image: object, _on_step: object = None) -> list[vc.Synthesis]:
-    return vc.invert_depths(_m, _image, list(layers), on_step=_on_step, **dict(settings))  # type: ignore[arg-type]
+def inversions(model_key: str, image_key: str, layers: tuple[str | None, ...], settings: vc.Inversion, _m: vc.LoadedModel, _image: Image.Image, _on_step: vc.OnStep | None = None) -> list[vc.Synthesis]:
+    return vc.invert_depths(_m, _image, list(layers), settings, on_step=_on_step)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def deepdream(model_key: str, image_key: str, layer: str, settings: tuple[tuple[str, object], ...], _m: vc.LoadedModel, _image: object, _on_step: object = None) -> vc.Synthesis:
-    return vc.deepdream(_m, _image, layer, on_step=_on_step, **dict(settings))  # type: ignore[arg-type]
+def deepdream(model_key: str, image_key: str, layer: str, settings: vc.Dream, _m: vc.LoadedModel, _image: Image.Image, _on_step: vc.OnStep | None = None) -> vc.Synthesis:
+    return vc.deepdream(_m, _image, layer, settings, on_step=_on_step)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -213,13 +201,13 @@ def collection(kind: str, key: str, _source: "str | bytes") -> vc.Collection:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def filters(model_key: str, layer: str, scale: str, _m: vc.LoadedModel) -> Filters:
+def filters(model_key: str, layer: str, scale: str, _m: vc.LoadedModel) -> vc.Filters:
     return vc.filters(_m, layer, scale=scale)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def top_patches(model_key: str, collection_key: str, layer: str, channels: tuple[int, ...] | None, k: int, n_channels: int, _m: vc.LoadedModel, _c: vc.Collection, _on_step: object = None) -> TopPatches:
-    return vc.top_patches(_m, _c, layer, list(channels) if channels else None, k, n_channels=n_channels, on_step=_on_step)
+def top_patches(model_key: str, collection_key: str, layer: str, channels: tuple[int, ...] | None, k: int, n_channels: int, _m: vc.LoadedModel, _c: vc.Collection, _on_step: vc.OnStep | None = None) -> vc.TopPatches:
+    return vc.top_patches(_m, _c, layer, channels=list(channels) if channels else None, k=k, n_channels=n_channels, on_step=_on_step)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -229,17 +217,17 @@ def collection_view(model_key: str, collection_key: str, index: int, _m: vc.Load
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def features(model_key: str, collection_key: str, layer: str | None, pool: str, limit: int, seed: int, _m: vc.LoadedModel, _c: vc.Collection, _on_step: object = None) -> Features:
+def features(model_key: str, collection_key: str, layer: str | None, pool: str, limit: int, seed: int, _m: vc.LoadedModel, _c: vc.Collection, _on_step: vc.OnStep | None = None) -> vc.Features:
     return vc.features(_m, _c, layer, pool=pool, limit=limit, seed=seed, on_step=_on_step)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def projection(features_key: str, method: str, seed: int, perplexity: float, n_neighbors: int, min_dist: float, _f: Features, _on_step: object = None) -> Projection:
+def projection(features_key: str, method: str, seed: int, perplexity: float, n_neighbors: int, min_dist: float, _f: vc.Features, _on_step: vc.OnStep | None = None) -> vc.Projection:
     return vc.project(_f, method, seed=seed, perplexity=perplexity, n_neighbors=n_neighbors, min_dist=min_dist, on_step=_on_step)
 
 
 @st.cache_resource(show_spinner=False)
-def umap_ready(_on_step: object = None) -> float:
+def umap_ready(_on_step: vc.OnStep | None = None) -> float:
     """Pay umap-learn's numba compilation once per server process."""
     return vc.warm_umap(_on_step)
 
@@ -248,12 +236,12 @@ def umap_ready(_on_step: object = None) -> float:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def linear_fooling(x: tuple[float, ...], w: tuple[float, ...], eps: float, b: float) -> "vc.results.LinearFooling":
+def linear_fooling(x: tuple[float, ...], w: tuple[float, ...], eps: float, b: float) -> vc.LinearFooling:
     return vc.linear_fool(list(x), list(w), eps, b)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def digit_fooling(index: int, target: int, eps: float, clip: bool) -> "vc.results.DigitsFooling":
+def digit_fooling(index: int, target: int, eps: float, clip: bool) -> vc.DigitsFooling:
     return vc.fool_digit(vc.digits_classifier(), index, target, eps, clip=clip)
 
 
@@ -272,24 +260,24 @@ def digits_summary() -> tuple[int, float, list[int]]:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def dimension_gain(dims: tuple[int, ...], eps: float) -> "vc.results.DimensionGain":
+def dimension_gain(dims: tuple[int, ...], eps: float) -> vc.DimensionGain:
     return vc.dimension_gain(list(dims), eps, trials=50)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def attack(
-    model_key: str, image_key: str, method: str, target: int | None, eps: float, norm: str, steps: int, _m: vc.LoadedModel, _image: "vc.images.Image.Image", _on_step: object = None
-) -> "vc.results.Adversarial":
+    model_key: str, image_key: str, method: str, target: int | None, eps: float, norm: str, steps: int, _m: vc.LoadedModel, _image: Image.Image, _on_step: vc.OnStep | None = None
+) -> vc.Adversarial:
     """FGSM (one step) or PGD on the selected image, keyed by the model, the image digest and the settings."""
     if method == "fgsm":
-        return vc.fgsm(_m, _image, eps, target=target, norm=norm, on_step=_on_step)  # type: ignore[arg-type]
-    return vc.adversarial(_m, _image, target, eps, norm, steps, on_step=_on_step)  # type: ignore[arg-type]
+        return vc.fgsm(_m, _image, target, eps=eps, norm=norm, on_step=_on_step)
+    return vc.adversarial(_m, _image, target, eps=eps, norm=norm, steps=steps, on_step=_on_step)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def attack_sweep(model_key: str, target: int | None, norm: str, steps: int, epsilons: tuple[float, ...], _m: vc.LoadedModel, _on_step: object = None) -> "vc.results.AttackSweep":
+def attack_sweep(model_key: str, target: int | None, norm: str, steps: int, epsilons: tuple[float, ...], _m: vc.LoadedModel, _on_step: vc.OnStep | None = None) -> vc.AttackSweep:
     """PGD success against ε over the first sample photos (each (image, ε) its own run)."""
-    return vc.attack_sweep(_m, None, epsilons, target, norm, steps, on_step=_on_step)  # type: ignore[arg-type]
+    return vc.attack_sweep(_m, None, target, epsilons=epsilons, norm=norm, steps=steps, on_step=_on_step)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -297,11 +285,11 @@ def style_transfer(
     model_key: str,
     content_key: str,
     style_key: str,
-    settings: tuple[tuple[str, object], ...],
+    settings: vc.Style,
     _m: vc.LoadedModel,
-    _content: "vc.images.Image.Image",
-    _style: "vc.images.Image.Image",
-    _on_step: object = None,
-) -> "vc.results.StyleTransfer":
-    """Neural style keyed by the model, both images' digests and every setting (as sorted pairs)."""
-    return vc.style_transfer(_m, _content, _style, on_step=_on_step, **dict(settings))  # type: ignore[arg-type]
+    _content: Image.Image,
+    _style: Image.Image,
+    _on_step: vc.OnStep | None = None,
+) -> vc.StyleTransfer:
+    """Neural style keyed by the model, both images' digests and its settings."""
+    return vc.style_transfer(_m, _content, _style, settings, on_step=_on_step)

@@ -26,8 +26,6 @@ from PIL import Image
 
 import viz_core as vc
 from dashboard import resources
-from viz_core.layers import LayerInfo
-from viz_core.results import OnStep, StepInfo
 
 try:  # Streamlit's flag for "inside a cached function"; elements created under it are recorded
     from streamlit.runtime.scriptrunner_utils.script_run_context import in_cached_function as _IN_CACHED_FUNCTION
@@ -85,6 +83,12 @@ def guard(what: str = "") -> Iterator[None]:
         st.stop()
 
 
+def random_weights_warning(m: vc.LoadedModel, meaning: str) -> None:
+    """Say what a result means when the weights are random (`meaning`: what the picture shows then)."""
+    if m.is_random:
+        st.warning(f"This model has random weights: {meaning}", icon=":material/warning:")
+
+
 def page_header(title: str, intro: str, details: str = "") -> None:
     """Title, two or three sentences for non-experts, and the exact definition in a collapsed expander."""
     st.title(title)
@@ -94,7 +98,7 @@ def page_header(title: str, intro: str, details: str = "") -> None:
             st.markdown(details)
 
 
-def layer_label(info: LayerInfo) -> str:
+def layer_label(info: vc.LayerInfo) -> str:
     shape = "×".join(str(s) for s in info.shape) if info.shape else "no tensor"
     return f"{info.path}  ·  {info.type_name}  ·  {shape}"
 
@@ -108,7 +112,7 @@ def layer_picker(
     kinds: Sequence[str] | None = None,
     default: str | None = None,
     help: str | None = None,
-) -> LayerInfo:
+) -> vc.LayerInfo:
     """A searchable select box of catalogue layers with a given output layout (and kind)."""
     options = [info for info in m.layers() if info.layout in layouts and (kinds is None or info.kind in kinds)]
     if not options:
@@ -128,13 +132,13 @@ def class_picker(m: vc.LoadedModel, label: str, key: str, default: int = 0, help
     )
 
 
-def channel_picker(info: LayerInfo, label: str, key: str, default: int = 0) -> int:
+def channel_picker(info: vc.LayerInfo, label: str, key: str, default: int = 0) -> int:
     """A number input limited to the layer's channels (so out-of-range is impossible in the UI)."""
     top = max(info.channels - 1, 0)
     return int(st.number_input(f"{label} (0–{top})", min_value=0, max_value=top, value=min(default, top), step=1, key=f"{key}|{info.path}", bind="query-params"))
 
 
-def progress(label: str, *, preview: bool = False, preview_width: int = 280) -> OnStep:
+def progress(label: str, *, preview: bool = False, preview_width: int = 280) -> vc.OnStep:
     """An `on_step` callback that drives a progress bar and, optionally, a live preview image.
 
     The bar appears with the first step and goes when the work is done, so a cached result shows
@@ -144,7 +148,7 @@ def progress(label: str, *, preview: bool = False, preview_width: int = 280) -> 
     picture = st.empty() if preview else None
     last = [0.0]
 
-    def update(info: StepInfo) -> None:
+    def update(info: vc.StepInfo) -> None:
         if info.fraction >= 1.0:  # finished: the result replaces the bar and the preview
             bar.empty()
             if picture is not None:
@@ -155,7 +159,7 @@ def progress(label: str, *, preview: bool = False, preview_width: int = 280) -> 
         if picture is not None and info.image is not None:
             picture.image(info.image, caption=f"step {info.step}" if info.step is not None else None, width=preview_width)
 
-    def on_step(info: StepInfo) -> None:
+    def on_step(info: vc.StepInfo) -> None:
         now = time.monotonic()
         if info.fraction < 1.0 and now - last[0] < 0.15:
             return  # keep the websocket quiet on fast loops
@@ -219,10 +223,8 @@ def collection_picker(m: vc.LoadedModel, key: str) -> vc.Collection:
         if not path:
             st.info("Type the path of a folder of images; subfolder names become labels.", icon=":material/folder:")
             st.stop()
-        from viz_core.dataset.sources import folder, folder_within
-
-        inside = folder_within(path, roots)
-        c = folder(inside)  # re-listed on every run so that a changed folder gets a new digest
+        inside = vc.folder_within(path, roots)
+        c = vc.collection(str(inside))  # re-listed on every run so that a changed folder gets a new digest
         c = resources.collection("folder", c.digest, str(inside))
     elif kind == "zip":
         upload = st.file_uploader("Zip of images (folders inside become labels)", type=["zip"], key=f"{key}-zip")

@@ -1,12 +1,19 @@
 """convlens' library: open up any image model and show what it has learned.
 
-Importing it loads torch, not timm, scikit-learn or UMAP: those load on first use of an engine.
-One idea carries the whole library: backpropagating to the image. Attribution, synthesis,
-inversion, DeepDream, style and adversarial images are one engine with different objectives.
+Importing it loads torch, not timm, scikit-learn, UMAP or Plotly: those load on first use (the
+figures as `vc.figures`). One idea carries the whole library: backpropagating to the image.
+Attribution, synthesis, inversion, DeepDream, style and adversarial images are one engine with
+different objectives, explaining or maximising one vocabulary of targets.
 """
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from .attribution import (
+    BASELINES,
+    FILLS,
+    RULES,
     backprop,
     channel_map,
     grabcut_from_saliency,
@@ -15,10 +22,10 @@ from .attribution import (
     guided_grad_cam,
     integrated_gradients,
     occlusion,
-    saliency,
     smoothgrad,
 )
 from .dataset import Collection, collection, features, mosaic, neighbours, project, receptive_field, scan, top_patches, warm_umap
+from .dataset.sources import folder_within
 from .errors import (
     ConvlensError,
     DatasetError,
@@ -26,38 +33,76 @@ from .errors import (
     LayerError,
     ModelNotFoundError,
     ModelTooLargeError,
+    SettingsError,
     TargetError,
     WeightsError,
 )
 from .filters import filter_layers, filters
-from .hub import DEFAULT_MODEL, LoadedModel, Prediction, available_models, load_model
-from .images import load_image, sample_image, sample_names
-from .linear_toy import digit_min_epsilon, digits_classifier, dimension_gain, fool_digit, lecture_example, linear_fool
-from .results import Cancelled, StepInfo, Synthesis
+from .hub import DEFAULT_MODEL, LoadedModel, Prediction, available_models, load_model, weight_sources
+from .images import image_digest, load_image, sample_image, sample_names
+from .layers import Geometry, LayerInfo, default_layer, position_grid, spread_stages, style_layers
+from .linear_toy import LECTURE_EPS, digit_min_epsilon, digits_classifier, dimension_gain, fool_digit, lecture_example, linear_fool
+from .results import (
+    Adversarial,
+    AttackSweep,
+    Attribution,
+    Cancelled,
+    DigitsFooling,
+    DimensionGain,
+    Features,
+    Filters,
+    GradCam,
+    LinearFooling,
+    Neighbours,
+    OcclusionMap,
+    OnStep,
+    Projection,
+    Segmentation,
+    StepInfo,
+    StyleTransfer,
+    Synthesis,
+    TopPatches,
+)
+from .runtime import keep_freed_memory, runtime_summary
 from .synthesis import optimize_image
-from .synthesis.adversarial import adversarial, attack_sweep, fgsm
+from .synthesis.adversarial import SWEEP_EPSILONS, SWEEP_IMAGES, adversarial, attack_sweep, fgsm
 from .synthesis.recipes import class_model, deepdream, invert, invert_depths, neuron, sample_channel_mean
-from .synthesis.style import default_layers as style_layers
+from .synthesis.settings import Ascent, Dream, Inversion, Style
 from .synthesis.style import style_transfer
-from .targets import class_logit, class_prob, unit
+from .targets import ClassScore, Target, Unit, as_target, centre_unit, class_logit, class_prob, from_spec, unit
 
 __all__ = [
-    # models, images, targets, errors
-    "DEFAULT_MODEL", "LoadedModel", "Prediction", "available_models", "load_model",
-    "load_image", "sample_image", "sample_names",
-    "class_logit", "class_prob", "unit",
-    "Cancelled", "StepInfo", "Synthesis",
+    # models, images, layers, targets, errors
+    "DEFAULT_MODEL", "LoadedModel", "Prediction", "available_models", "load_model", "weight_sources", "keep_freed_memory", "runtime_summary",
+    "load_image", "sample_image", "sample_names", "image_digest",
+    "LayerInfo", "Geometry", "default_layer", "position_grid", "spread_stages", "style_layers",
+    "Target", "ClassScore", "Unit", "class_logit", "class_prob", "unit", "centre_unit", "as_target", "from_spec",
     "ConvlensError", "DatasetError", "ImageError", "LayerError", "ModelNotFoundError", "ModelTooLargeError",
-    "TargetError", "WeightsError",
+    "SettingsError", "TargetError", "WeightsError",
+    # results and progress
+    "Attribution", "GradCam", "OcclusionMap", "Segmentation", "Synthesis", "Adversarial", "AttackSweep", "StyleTransfer",
+    "TopPatches", "Features", "Projection", "Neighbours", "Filters", "LinearFooling", "DigitsFooling", "DimensionGain",
+    "StepInfo", "OnStep", "Cancelled",
     # attribution: backprop to the image, Grad-CAM, occlusion, segmentation
-    "backprop", "saliency", "gradient_x_input", "grad_cam", "guided_grad_cam", "smoothgrad",
+    "RULES", "BASELINES", "FILLS",
+    "backprop", "gradient_x_input", "grad_cam", "guided_grad_cam", "smoothgrad",
     "integrated_gradients", "occlusion", "grabcut_from_saliency", "channel_map",
     # dataset passes: collections, top patches, embeddings, filters
-    "Collection", "collection", "scan", "top_patches", "receptive_field", "features", "project", "neighbours",
+    "Collection", "collection", "folder_within", "scan", "top_patches", "receptive_field", "features", "project", "neighbours",
     "mosaic", "warm_umap", "filters", "filter_layers",
     # image synthesis: one optimisation engine and its recipes
-    "optimize_image", "class_model", "neuron", "sample_channel_mean", "invert", "invert_depths", "deepdream",
-    "style_transfer", "style_layers", "fgsm", "adversarial", "attack_sweep",
+    "optimize_image", "Ascent", "Inversion", "Dream", "Style",
+    "class_model", "neuron", "sample_channel_mean", "invert", "invert_depths", "deepdream",
+    "style_transfer", "fgsm", "adversarial", "attack_sweep", "SWEEP_EPSILONS", "SWEEP_IMAGES",
     # the linear explanation of adversarial examples
-    "linear_fool", "lecture_example", "digits_classifier", "fool_digit", "digit_min_epsilon", "dimension_gain",
+    "linear_fool", "LECTURE_EPS", "lecture_example", "digits_classifier", "fool_digit", "digit_min_epsilon", "dimension_gain",
+    # figures (Plotly), imported on first use
+    "figures",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """`vc.figures` imports Plotly only when a figure is first asked for."""
+    if name == "figures":
+        return importlib.import_module(".figures", __name__)
+    raise AttributeError(f"module 'viz_core' has no attribute {name!r}")

@@ -41,3 +41,15 @@ class TargetError(ConvlensError):
 
 class DatasetError(ConvlensError):
     """A collection of images that cannot be read safely."""
+
+
+class SettingsError(ConvlensError):
+    """A method's setting outside its valid range or set (steps, batch size, rule, norm, ...)."""
+
+
+def near_matches(name: str, names: list[str], fallback: str, cutoff: float = 0.5) -> str:
+    """A hint naming the closest valid names to a mistyped one (or `fallback` when none is close)."""
+    import difflib
+
+    close = difflib.get_close_matches(name, [n for n in names if n], n=5, cutoff=cutoff)
+    return f"Did you mean: {', '.join(close)}?" if close else fallback

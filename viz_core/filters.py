@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from torch import nn
 
-from .errors import LayerError
+from .errors import LayerError, SettingsError
 from .hooks import resolve_module
 from .results import Filters
 
@@ -41,12 +41,13 @@ def filters(m: "LoadedModel", layer: str | None = None, *, scale: str = "filter"
     if not names:
         raise LayerError(f"{m.name} has no convolution layers whose weights could be shown.")
     if scale not in ("filter", "shared"):
-        raise LayerError(f"Unknown scale '{scale}'.", "Use 'filter' or 'shared'.")
+        raise SettingsError(f"Unknown scale '{scale}'.", "Use 'filter' or 'shared'.")
     layer = layer or names[0]
     module = resolve_module(m.model, layer)
     if not isinstance(module, nn.Conv2d):
         raise LayerError(f"'{layer}' is a {type(module).__name__}, not a 2-D convolution; it has no kernels to draw.", f"Pick one of: {', '.join(names[:5])}…")
     weight = module.weight.detach().float().cpu().numpy()  # out, in/groups, kh, kw
+    params = {"method": "filters", "layer": layer, "scale": scale, "max_filters": max_filters, "max_inputs": max_inputs}
     out_channels, in_per_group = weight.shape[:2]
     image_channels = m.input_size[0]
     reads_pixels = layer == names[0] and in_per_group == image_channels and module.groups == 1
@@ -57,7 +58,7 @@ def filters(m: "LoadedModel", layer: str | None = None, *, scale: str = "filter"
             tiles = np.repeat(tiles, 3, axis=-1)
         what = "patch embedding" if "patch" in layer else "first layer"
         note = f"The {what} reads pixels, so each filter is a {weight.shape[2]}×{weight.shape[3]} picture: grey is 0, bright/colour is the pattern it responds to."
-        return Filters(layer, "rgb", (tiles * 255).round().astype(np.uint8), np.zeros((0, 0, 0, 0), np.float32), tuple(weight.shape), scale, (len(shown), image_channels), note)
+        return Filters(layer, "rgb", (tiles * 255).round().astype(np.uint8), np.zeros((0, 0, 0, 0), np.float32), tuple(weight.shape), scale, (len(shown), image_channels), params, (note,))
     kernels = weight[:max_filters, :max_inputs]
     if scale == "filter":
         limit = np.abs(kernels).max(axis=(1, 2, 3), keepdims=True)
@@ -69,4 +70,4 @@ def filters(m: "LoadedModel", layer: str | None = None, *, scale: str = "filter"
         f"{layer} weighs the {in_per_group} channels of the previous layer{grouped}, not colours: each cell is one filter's "
         f"{weight.shape[2]}×{weight.shape[3]} kernel for one input channel, which is why these are hard to read."
     )
-    return Filters(layer, "kernels", np.zeros((0, 0, 0, 3), np.uint8), kernels.astype(np.float32), tuple(weight.shape), scale, kernels.shape[:2], note)
+    return Filters(layer, "kernels", np.zeros((0, 0, 0, 3), np.uint8), kernels.astype(np.float32), tuple(weight.shape), scale, kernels.shape[:2], params, (note,))

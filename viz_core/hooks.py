@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .errors import LayerError
+from .errors import LayerError, near_matches
 
 _LOCKS: "weakref.WeakKeyDictionary[nn.Module, threading.RLock]" = weakref.WeakKeyDictionary()
 _LOCKS_GUARD = threading.Lock()
@@ -47,11 +47,7 @@ def resolve_module(model: nn.Module, name: str, modules: dict[str, nn.Module] | 
     modules = dict(model.named_modules()) if modules is None else modules
     if name in modules:
         return modules[name]
-    import difflib
-
-    close = difflib.get_close_matches(name, [n for n in modules if n], n=5, cutoff=0.5)
-    hint = f"Did you mean: {', '.join(close)}?" if close else "See the Layers page for valid names."
-    raise LayerError(f"The model has no layer called '{name}'.", hint)
+    raise LayerError(f"The model has no layer called '{name}'.", near_matches(name, list(modules), "See the Layers page for valid names."))
 
 
 def first_tensor(output: Any) -> torch.Tensor | None:

@@ -8,7 +8,6 @@ and never hands back (or changes) a module the caller owns.
 from __future__ import annotations
 
 import copy
-import difflib
 import importlib
 import os
 import socket
@@ -23,10 +22,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .errors import ModelNotFoundError, ModelTooLargeError, WeightsError
+from .errors import ModelNotFoundError, ModelTooLargeError, WeightsError, near_matches
 from .hooks import model_lock
 from .images import ImageLike, Preprocessing
-from .layers import LayerInfo, catalogue
+from .layers import LayerInfo, catalogue, fixed_input_size, stage_outputs
 
 DEFAULT_MODEL = "efficientnet_lite0"
 DEFAULT_MAX_PARAMS = int(float(os.environ.get("CONVLENS_MAX_PARAMS", 350e6)))
@@ -91,11 +90,9 @@ def _check_name(name: str) -> None:
     names = _timm().list_models()
     if architecture in names:
         return
-    close = difflib.get_close_matches(architecture, names + list(DEMO_MODELS), n=5, cutoff=0.6)
-    if not close:
-        close = [n for n in names if architecture.lower() in n][:5]
-    hint = f"Did you mean: {', '.join(close)}?" if close else "See timm.list_models() for the names."
-    raise ModelNotFoundError(f"There is no model called '{name}'.", hint)
+    containing = [n for n in names if architecture.lower() in n][:5]
+    fallback = f"Did you mean: {', '.join(containing)}?" if containing else "See timm.list_models() for the names."
+    raise ModelNotFoundError(f"There is no model called '{name}'.", near_matches(architecture, names + list(DEMO_MODELS), fallback, cutoff=0.6))
 
 
 def estimate_parameters(name: str, **kwargs: Any) -> int:
@@ -105,10 +102,10 @@ def estimate_parameters(name: str, **kwargs: Any) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def _has_patch_embedding(name: str, kwargs: dict[str, Any]) -> bool:
+def _built_for_one_size(name: str, kwargs: dict[str, Any]) -> bool:
     """Transformers fix their token grid at build time, so another input size needs a rebuild."""
     with torch.device("meta"):
-        return hasattr(_timm().create_model(name, pretrained=False, **kwargs), "patch_embed")
+        return fixed_input_size(_timm().create_model(name, pretrained=False, **kwargs))
 
 
 def _disable_inplace(model: nn.Module) -> None:
@@ -249,6 +246,7 @@ class LoadedModel:
     class_names: list[str]
     warnings: list[str] = field(default_factory=list)
     default_collection: str | None = None
+    is_random: bool = False  # randomly initialised weights: pictures show the architecture, not learning
 
     @cached_property
     def preprocessing(self) -> Preprocessing:
@@ -283,6 +281,11 @@ class LoadedModel:
     def layers(self) -> list[LayerInfo]:
         """The layer catalogue (measured once, at the model's input size)."""
         return list(self._catalogue)
+
+    @cached_property
+    def stages(self) -> tuple[str, ...]:
+        """The outputs of the model's stages, shallow to deep (timm's feature_info, read once)."""
+        return tuple(stage_outputs(self.model, self._catalogue))
 
     def preprocess(self, image: ImageLike) -> torch.Tensor:
         """Image -> 1xCxHxW normalised tensor on the model's device."""
@@ -353,7 +356,7 @@ def load_model(
 
     timm = _timm()
     _check_name(name)
-    if input_size is not None and _has_patch_embedding(name, kwargs):
+    if input_size is not None and _built_for_one_size(name, kwargs):
         kwargs.setdefault("img_size", tuple(input_size))
     limit = DEFAULT_MAX_PARAMS if max_params is None else max_params
     count = estimate_parameters(name, **kwargs)
@@ -411,5 +414,17 @@ def load_model(
     class_names = _read_labels(labels, outputs)
     if class_names is None:
         class_names = _imagenet_names() if outputs == 1000 else [f"class {i}" for i in range(outputs)]
-    return LoadedModel(model, name, source, data_config, class_names, notes)
+    return LoadedModel(model, name, source, data_config, class_names, notes, is_random=weights_text == "random")
+
+
+def weight_sources(name: str) -> dict[str, str]:
+    """The weight sources that make sense for a model name, best first, with what each means.
+
+    Why here: the dashboard's weights picker and a CLI offer the same choices; only the hub knows
+    which models ship weights.
+    """
+    if name in DEMO_MODELS:
+        return {"bundled": "Bundled (trained demo)"}
+    hub = {"pretrained": "Pretrained (timm hub, needs internet)", "random": "Random", "file": "A checkpoint file"}
+    return {"bundled": "Bundled (ImageNet)", **hub} if name in BUNDLED_WEIGHTS else {"random": "Random", "pretrained": hub["pretrained"], "file": hub["file"]}
 

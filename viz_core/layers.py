@@ -6,13 +6,19 @@ pages can tell up front whether a layer has a spatial map, tokens, or only a vec
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import numpy as np
 import torch
 from torch import nn
 
-from .errors import LayerError
-from .hooks import capture, resolve_module
+from .errors import LayerError, SettingsError, near_matches
+from .hooks import capture
+
+if TYPE_CHECKING:
+    from .hub import LoadedModel
 
 ELEMENTWISE_ACTIVATIONS: tuple[type[nn.Module], ...] = (
     nn.ReLU,
@@ -52,17 +58,18 @@ class LayerInfo:
     kind: str  # conv | activation | norm | pool | block | attention | linear | other
     depth: int
     parameters: int
+    channels_last: bool = False  # a map stored as (H, W, C), as Swin-like stages do
 
     @property
     def layout(self) -> str:
-        """'map' (C,H,W), 'tokens' (N,D), 'vector' (D,) or 'none'."""
+        """'map' (C,H,W or H,W,C), 'tokens' (N,D), 'vector' (D,) or 'none'."""
         return {3: "map", 2: "tokens", 1: "vector"}.get(len(self.shape), "none")
 
     @property
     def channels(self) -> int:
         """Number of units one can pick: C for maps, D for tokens and vectors."""
         if self.layout == "map":
-            return self.shape[0]
+            return self.shape[2] if self.channels_last else self.shape[0]
         if self.layout in ("tokens", "vector"):
             return self.shape[-1]
         return 0
@@ -70,7 +77,70 @@ class LayerInfo:
     @property
     def spatial(self) -> tuple[int, int] | None:
         """(H, W) of a map layer, else None."""
-        return (self.shape[1], self.shape[2]) if self.layout == "map" else None
+        if self.layout != "map":
+            return None
+        return (self.shape[0], self.shape[1]) if self.channels_last else (self.shape[1], self.shape[2])
+
+    @property
+    def geometry(self) -> "Geometry":
+        """How to view this layer's output as (B, C, h, w) at any input size."""
+        if self.layout == "tokens":
+            try:
+                prefix, height, width = token_grid(self.shape[0])
+            except LayerError:
+                return Geometry("tokens", prefix=-1)
+            return Geometry("tokens", prefix=prefix, aspect=height / width)
+        return Geometry(self.layout, channels_last=self.channels_last)
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """The layout of a layer's output, so every engine views it the same way: (B, C, h, w).
+
+    Why one helper: conv maps, channels-last maps and token sequences (with class, distillation
+    or register tokens in front) all hold "C channels at h×w positions"; targets, objectives,
+    Grad-CAM, top patches and embeddings read them through `grid` / `positions` and never look
+    at the raw layout. The grid size is read from the tensor, so it holds at any input size.
+    """
+
+    layout: str  # map | tokens | vector | none
+    prefix: int = 0  # tokens before the patch grid; -1: tokens that form no grid
+    channels_last: bool = False
+    aspect: float = 1.0  # grid height / width of a token layer
+
+    @classmethod
+    def infer(cls, value: torch.Tensor) -> "Geometry":
+        """The geometry of a bare (B, ...) tensor: channels-first maps, tokens with a square grid."""
+        if value.ndim == 4:
+            return cls("map")
+        if value.ndim == 3:
+            try:
+                return cls("tokens", prefix=token_grid(value.shape[1])[0])
+            except LayerError:
+                return cls("tokens", prefix=-1)
+        return cls("vector" if value.ndim == 2 else "none")
+
+    def grid(self, value: torch.Tensor) -> torch.Tensor:
+        """(B, C, h, w) view of the layer's output (vectors: h = w = 1)."""
+        if self.layout == "map" and value.ndim == 4:
+            return value.permute(0, 3, 1, 2) if self.channels_last else value
+        if self.layout == "tokens" and value.ndim == 3:
+            if self.prefix < 0:
+                raise LayerError(f"{value.shape[1]} tokens form no patch grid.", "Pick a block output of the backbone.")
+            patches = value[:, self.prefix :, :]
+            count = patches.shape[1]
+            width = max(1, round(math.sqrt(count / self.aspect)))
+            height = count // width
+            if height * width != count:
+                raise LayerError(f"{count} patch tokens do not fill a grid of aspect {self.aspect:g}.", "Pick a block output of the backbone.")
+            return patches.transpose(1, 2).reshape(value.shape[0], value.shape[2], height, width)
+        if value.ndim == 2:
+            return value[:, :, None, None]
+        raise LayerError(f"An output of shape {tuple(value.shape)} has no channels at positions.", "Pick a layer with a map, tokens or a vector.")
+
+    def positions(self, value: torch.Tensor) -> torch.Tensor:
+        """(B, C, positions): the grid flattened (what Gram matrices and top-k maxima need)."""
+        return self.grid(value).flatten(2)
 
 
 def layer_kind(module: nn.Module) -> str:
@@ -109,21 +179,38 @@ def catalogue(model: nn.Module, example: torch.Tensor) -> list[LayerInfo]:
     names = [name for name, _ in model.named_modules() if name]
     with torch.inference_mode(), capture(model, names, reduce=lambda t: tuple(t.shape[1:])) as shapes:
         model(example)
+    input_hw = (int(example.shape[-2]), int(example.shape[-1]))
     infos = []
     for name, module in model.named_modules():
         if not name:
             continue
+        shape = tuple(int(s) for s in shapes.get(name, ()))
         infos.append(
             LayerInfo(
                 path=name,
                 type_name=type(module).__name__,
-                shape=tuple(int(s) for s in shapes.get(name, ())),
+                shape=shape,
                 kind=layer_kind(module),
                 depth=name.count(".") + 1,
                 parameters=sum(p.numel() for p in module.parameters(recurse=False)),
+                channels_last=_channels_last(shape, input_hw),
             )
         )
     return infos
+
+
+def _channels_last(shape: tuple[int, ...], input_hw: tuple[int, int]) -> bool:
+    """True for an (H, W, C) map: its first two axes, not its last two, have the input's aspect.
+
+    Why a shape test: Swin-like stages return (B, H, W, C) tensors with nothing else to tell them
+    apart; a channels-first map's last two axes follow the input's aspect ratio.
+    """
+    if len(shape) != 3:
+        return False
+    aspect = input_hw[0] / input_hw[1]
+    first_two, last_two = shape[0] / shape[1], shape[1] / shape[2]
+    fits = lambda ratio, size: abs(ratio - aspect) <= 0.15 * aspect and size <= input_hw[0]  # noqa: E731
+    return fits(first_two, shape[0]) and not fits(last_two, shape[1])
 
 
 def find_layer(layers: list[LayerInfo], path: str) -> LayerInfo:
@@ -131,14 +218,7 @@ def find_layer(layers: list[LayerInfo], path: str) -> LayerInfo:
     for info in layers:
         if info.path == path:
             return info
-    import difflib
-
-    close = difflib.get_close_matches(path, [info.path for info in layers], n=5, cutoff=0.5)
-    hint = f"Did you mean: {', '.join(close)}?" if close else "See the Layers page for valid names."
-    raise LayerError(f"The model has no layer called '{path}'.", hint)
-
-
-__all__ = ["LayerInfo", "catalogue", "find_layer", "layer_kind", "is_elementwise_activation", "resolve_module"]
+    raise LayerError(f"The model has no layer called '{path}'.", near_matches(path, [info.path for info in layers], "See the Layers page for valid names."))
 
 
 def token_grid(n_tokens: int, max_prefix: int = 16) -> tuple[int, int, int]:
@@ -147,8 +227,6 @@ def token_grid(n_tokens: int, max_prefix: int = 16) -> tuple[int, int, int]:
     Why a search: class/distillation/register tokens come first and the patch tokens form a square
     grid at the model's own input size, so the smallest prefix leaving a perfect square wins.
     """
-    import math
-
     for prefix in range(0, min(max_prefix, n_tokens - 1) + 1):
         side = math.isqrt(n_tokens - prefix)
         if side * side == n_tokens - prefix and side > 0:
@@ -165,11 +243,131 @@ def position_grid(info: LayerInfo) -> tuple[int, int, int] | None:
     A C×H×W map with more than one cell, or tokens that form a square patch grid; what Grad-CAM
     weights and what a neuron's position is picked from.
     """
-    if info.layout == "map" and info.shape[1] * info.shape[2] > 1:
-        return 0, info.shape[1], info.shape[2]
+    if info.layout == "map" and info.spatial is not None and info.spatial[0] * info.spatial[1] > 1:
+        return 0, info.spatial[0], info.spatial[1]
     if info.layout == "tokens":
         try:
             return token_grid(info.shape[0])
         except LayerError:
             return None
     return None
+
+
+def fixed_input_size(model: nn.Module) -> bool:
+    """True for models built for one input size (a patch embedding fixes the token grid).
+
+    The one test of "is this a vision transformer" that the hub (rebuild for another size),
+    DeepDream (no octaves) and style transfer (no resizing) share.
+    """
+    return hasattr(model, "patch_embed")
+
+
+def stage_outputs(model: nn.Module, layers: list[LayerInfo]) -> list[str]:
+    """Outputs of the model's stages (one per resolution), shallow to deep.
+
+    timm lists them in `feature_info`; for other models the last map layer of each spatial size
+    near the top of the module tree stands in for it. Read once per model (`LoadedModel.stages`).
+    """
+    usable = {info.path for info in layers if info.layout in ("map", "tokens")}
+    entries = getattr(model, "feature_info", None)
+    names: list[str] = []
+    if entries is not None:
+        listed = entries.get_dicts() if hasattr(entries, "get_dicts") else list(entries)
+        names = [str(entry["module"]) for entry in listed if isinstance(entry, dict) and entry.get("module")]
+    names = [name for name in names if name in usable]
+    if names:
+        return names
+    by_size: dict[tuple[int, int], str] = {}
+    for info in layers:
+        if info.layout == "map" and info.depth <= 2 and info.spatial is not None and min(info.spatial) > 1:  # 1×1 maps hold no texture
+            by_size[info.spatial] = info.path  # later layers of a size win
+    return list(by_size.values())
+
+
+def stage_blocks(m: "LoadedModel") -> list[str]:
+    """The model's sequence of blocks at the level its stages live on (EfficientNet blocks.0..6,
+    ResNet layer1..4, ViT blocks.0..11), shallow to deep: where a "depth" of the network is read."""
+    layers = m.layers()
+    parents = [name.rpartition(".")[0] for name in m.stages]
+    if parents:
+        parent = max(set(parents), key=parents.count)
+        prefix = f"{parent}." if parent else ""
+        depth = parent.count(".") + 2 if parent else 1
+        blocks = [info.path for info in layers if info.path.startswith(prefix) and info.depth == depth and info.kind == "block" and info.layout in ("map", "tokens")]
+        if blocks:
+            return blocks
+    return [info.path for info in layers if info.depth <= 2 and info.kind == "block" and info.layout in ("map", "tokens")]
+
+
+PURPOSES = ("grad_cam", "patches", "neuron", "deepdream", "unit")
+# how deep into the stage blocks a purpose's default sits: deep units show object parts, DeepDream
+# is most striking in the middle of the network
+_DEPTH = {"neuron": 0.8, "deepdream": 0.5, "unit": 0.5}
+
+
+def default_layer(m: "LoadedModel", purpose: str) -> str:
+    """The layer a method uses when the user names none, chosen in this one place for every page.
+
+    grad_cam: the last spatial map before the head (EfficientNet `bn2`, ResNet `layer4`); on token
+    models the input norm of the last block, because after the last attention the patch tokens no
+    longer reach a class-token head. patches: the first map at stride 16 or more, whose units see
+    a part of the image. neuron / deepdream / unit: a block 80 % / 50 % / 50 % deep.
+    """
+    layers = m.layers()
+    if purpose == "grad_cam":
+        norms = [info.path for info in layers if info.layout == "tokens" and info.path.endswith("norm1")]
+        top = [info.path for info in layers if info.depth == 1 and position_grid(info) is not None]
+        anywhere = [info.path for info in layers if position_grid(info) is not None]
+        for candidates in (norms, top, anywhere):
+            if candidates:
+                return candidates[-1]
+        raise LayerError(f"{m.name} has no layer with a spatial map or a token grid, so Grad-CAM does not apply.")
+    if purpose == "patches":
+        _, in_h, _ = m.input_size
+        shallow = [info for info in layers if info.depth <= 2]
+        leaves = [info for info in shallow if not any(other.path.startswith(info.path + ".") for other in shallow)]  # no containers of stages
+        maps = [info for info in leaves if info.layout == "map" and info.kind in ("block", "activation") and info.spatial and info.spatial[0] >= 2]
+        for info in maps:
+            if info.spatial and info.spatial[0] <= in_h / 16:
+                return info.path
+        if maps:
+            return maps[-1].path
+        tokens = [info for info in leaves if info.layout == "tokens" and info.kind == "block"]
+        if tokens:
+            return tokens[len(tokens) // 2].path
+        raise LayerError(f"{m.name} has no layer with spatial units to rank.", "Top patches need a conv or token layer.")
+    if purpose in _DEPTH:
+        blocks = stage_blocks(m)
+        if not blocks:
+            raise LayerError(f"{m.name} has no block with a spatial map or tokens.", "Pick a layer on the Layers page.")
+        return blocks[int(_DEPTH[purpose] * (len(blocks) - 1) + 0.5)]
+    raise SettingsError(f"Unknown purpose '{purpose}' for a default layer.", f"Use one of: {', '.join(PURPOSES)}.")
+
+
+def spread_stages(m: "LoadedModel", count: int) -> list[str]:
+    """`count` stage outputs spread evenly from shallow to deep, the deepest included
+    (inversion at several depths: the lecture's slide)."""
+    names = list(m.stages) or [info.path for info in m.layers() if info.layout in ("map", "tokens") and info.kind == "block"]
+    if len(names) <= count:
+        return names
+    picks = np.linspace(0, len(names) - 1, count + 1)[1:]
+    return [names[int(round(i))] for i in picks]
+
+
+def style_layers(m: "LoadedModel", most: int = 5) -> tuple[str, tuple[str, ...]]:
+    """(content layer, style layers) for neural style, from the model's stage outputs.
+
+    Style: up to `most` stages evenly spread from shallow (fine texture) to deep (large motifs),
+    as Gatys et al. used conv1_1 … conv5_1. Content: the second-deepest, as their conv4_2 sits
+    one stage below the top: deep enough to let the texture change, shallow enough to keep the layout.
+    """
+    stages = list(m.stages)
+    if len(stages) < 2:
+        raise LayerError(
+            f"{m.name} has no stages of feature maps to take style statistics from.",
+            "Neural style needs a CNN (or a ViT) with several feature layers; choose them by hand.",
+        )
+    if len(stages) > most:
+        picks = np.linspace(0, len(stages) - 1, most).round().astype(int)
+        stages = [stages[i] for i in dict.fromkeys(picks.tolist())]
+    return stages[-2], tuple(stages)

@@ -70,6 +70,7 @@ def linear_fool(x: np.ndarray, w: np.ndarray, eps: float = LECTURE_EPS, b: float
         prob_before=float(sigmoid(before)),
         prob_after=float(sigmoid(after)),
         predicted_gain=float(eps) * float(np.abs(w).sum()),
+        params={"method": "linear_fool", "eps": float(eps), "b": float(b), "dims": int(x.size)},
     )
 
 
@@ -145,13 +146,14 @@ def fool_digit(classifier: DigitsClassifier, index: int, target: int, eps: float
         perturbation=(adversarial - image).reshape(shape),
         label=int(classifier.test_labels[index]),
         source=source,
-        target=int(target),
+        target_class=int(target),
         eps=float(eps),
         clip=clip,
         probs_before=probs_before,
         probs_after=softmax(logits_after),
         predicted_gain=float(eps * np.abs(direction).sum()),
         margin_gain=margin_gain,
+        params={"method": "fool_digit", "index": int(index), "target": int(target), "eps": float(eps), "clip": clip},
     )
 
 
@@ -192,4 +194,4 @@ def dimension_gain(dims: np.ndarray | list[int], eps: float = 0.01, trials: int 
             changes.append((signs * w).sum(axis=1))
         aligned.append(float(eps * np.concatenate(l1).mean()))
         random.append(float(eps * np.sqrt(np.mean(np.concatenate(changes) ** 2))))
-    return DimensionGain(dims, float(eps), np.asarray(aligned), np.asarray(random))
+    return DimensionGain(dims, float(eps), np.asarray(aligned), np.asarray(random), params={"eps": float(eps), "trials": trials, "seed": seed})

@@ -1,12 +1,16 @@
 """Frozen result types shared by every engine: numpy arrays in, the parameters that made them kept.
 
 Why numpy and frozen: results go into Streamlit's data cache (pickled, copied) and into
-downloads; they must not hold tensors, graphs or references to the model.
+downloads; they must not hold tensors, graphs or references to the model. Every result carries
+`params` (everything that made it, JSON-able: enough to recompute it) and `notes` (what a reader
+must know, e.g. a rule that applied to nothing). Where a result names what it explains or aims
+at, `target` is that target's description (str); the target itself is `params["target"]`, a
+`Target.spec()` dict.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,9 +38,6 @@ def report(on_step: OnStep | None, fraction: float, message: str = "", **extra: 
     """Call the progress callback if there is one (engines never check for None themselves)."""
     if on_step is not None:
         on_step(StepInfo(float(min(max(fraction, 0.0), 1.0)), message, **extra))
-
-
-from dataclasses import field  # noqa: E402 - appended section (shared file)
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ class OcclusionMap:
     image: np.ndarray
     target: str
     params: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     @property
     def drop(self) -> np.ndarray:
@@ -139,11 +141,12 @@ class Segmentation:
     image: np.ndarray
     foreground_share: float
     params: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Synthesis:
-    """A picture made by gradient ascent (`optimize_image` and its recipes).
+    """A picture made by gradient ascent (`optimize_image` and its recipes, style and attacks).
 
     image: the best-scoring picture seen (HxWx3 uint8); final_image: the picture after the last
     step; scores: the objective at every step run; metrics: method-specific checks (e.g. the
@@ -157,7 +160,8 @@ class Synthesis:
     stopped_early: bool
     seconds: float
     params: dict[str, Any]
-    metrics: dict[str, float]
+    metrics: dict[str, float] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -182,7 +186,6 @@ class TopPatches:
     rf_box: tuple[int, int, int, int]  # the centre unit's field
     rf_gradient: np.ndarray  # (H, W) |gradient| of the centre unit, max 1
     rf_global: bool
-    note: str
     layout: str  # map | tokens | vector
     grid: tuple[int, int]
     k: int
@@ -190,6 +193,8 @@ class TopPatches:
     collection_digest: str
     images_seen: int
     skipped: tuple[str, ...]
+    params: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # how to read the crops (field size, global fields)
 
 
 @dataclass(frozen=True)
@@ -209,6 +214,8 @@ class Features:
     collection: str
     collection_digest: str
     skipped: tuple[str, ...] = ()
+    params: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -219,6 +226,7 @@ class Projection:
     method: str  # pca | tsne | umap
     params: dict[str, Any]
     seconds: float
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -230,6 +238,8 @@ class Neighbours:
     distances: np.ndarray  # (k,)
     space: str  # features | pixels
     metric: str  # cosine | euclidean
+    params: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -247,10 +257,8 @@ class Filters:
     weight_shape: tuple[int, ...]
     scale: str  # filter | shared
     shown: tuple[int, int]  # (filters, input channels) shown of the layer's total
-    note: str
-
-
-# --- linear fooling toy (viz_core/linear_toy.py) ---
+    params: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # how to read the tiles
 
 
 @dataclass(frozen=True)
@@ -272,6 +280,8 @@ class LinearFooling:
     prob_before: float
     prob_after: float
     predicted_gain: float
+    params: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -288,18 +298,20 @@ class DigitsFooling:
     perturbation: np.ndarray
     label: int
     source: int
-    target: int
+    target_class: int
     eps: float
     clip: bool
     probs_before: np.ndarray  # (10,)
     probs_after: np.ndarray  # (10,)
     predicted_gain: float
     margin_gain: float
+    params: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
     @property
     def fooled(self) -> bool:
-        """True when the adversarial digit is classified as the target."""
-        return int(np.argmax(self.probs_after)) == self.target
+        """True when the adversarial digit is classified as the target class."""
+        return int(np.argmax(self.probs_after)) == self.target_class
 
 
 @dataclass(frozen=True)
@@ -314,41 +326,40 @@ class DimensionGain:
     eps: float
     aligned: np.ndarray
     random: np.ndarray
+    params: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
-# --- adversarial images (viz_core/synthesis/adversarial.py) ---
+@dataclass(frozen=True, kw_only=True)
+class Adversarial(Synthesis):
+    """An attacked picture (`image`, rounded to 8 bits) with what the model thought before and after.
 
-
-@dataclass(frozen=True)
-class Adversarial:
-    """An attacked picture with what the model thought before and after.
-
-    original/adversarial: HxWx3 uint8 (the model's view of the input, and the attacked picture
-    rounded to 8 bits for display and download); perturbation: HxWx3 float32, the exact change in
-    pixel units of [0, 1] (within the budget); probs_before/probs_after: softmax of the clean and
-    the exact attacked picture; probs_8bit: of the rounded one (rounding can undo a small L2
-    change). `linear_gain` is ε‖∇‖₁ (L∞) or ε‖∇‖₂ (L2) at the clean picture: the first-order
-    prediction of what one full step adds to the objective.
+    original: HxWx3 uint8, the model's view of the input; perturbation: HxWx3 float32, the exact
+    change in pixel units of [0, 1] (within the budget); probs_before/probs_after: softmax of the
+    clean and the exact attacked picture; probs_8bit: of the rounded one (rounding can undo a
+    small L2 change). `linear_gain` is ε‖∇‖₁ (L∞) or ε‖∇‖₂ (L2) at the clean picture: the
+    first-order prediction of what one full step adds to the objective. `scores` hold the
+    objective before each step (log p_target, or −log p_label).
     """
 
     original: np.ndarray
-    adversarial: np.ndarray
     perturbation: np.ndarray
     probs_before: np.ndarray
     probs_after: np.ndarray
     probs_8bit: np.ndarray
     label: int  # class predicted for the original
-    target: int | None  # None: untargeted
+    target_class: int | None  # None: untargeted
+    target: str
     method: str  # fgsm | pgd
     norm: str  # linf | l2
     eps: float  # budget in pixel units of [0, 1]
     step_size: float
-    steps_run: int
-    scores: np.ndarray  # objective before each step (log p_target, or −log p_label)
     linear_gain: float
     success: bool
-    seconds: float
-    params: dict[str, Any]
+
+    @property
+    def steps_run(self) -> int:
+        return int(self.scores.size)
 
     @property
     def linf(self) -> float:
@@ -375,11 +386,13 @@ class AttackSweep:
     goal_prob: np.ndarray
     predicted: np.ndarray
     labels: np.ndarray
-    target: int | None
+    target_class: int | None
+    target: str
     norm: str
     steps: int
     seconds: float
     params: dict[str, Any]
+    notes: tuple[str, ...] = ()
 
     @property
     def success_rate(self) -> np.ndarray:
@@ -387,20 +400,16 @@ class AttackSweep:
         return self.success.mean(axis=0)
 
 
-# --- neural style (viz_core/synthesis/style.py) ---
+@dataclass(frozen=True, kw_only=True)
+class StyleTransfer(Synthesis):
+    """A picture (`image`) with the content of one image and the texture statistics of another.
 
-
-@dataclass(frozen=True)
-class StyleTransfer:
-    """A picture with the content of one image and the texture statistics of another.
-
-    image/content/style: HxWx3 uint8 (the inputs as the model saw them). content_loss, style_loss
+    content/style: HxWx3 uint8 (the inputs as the model saw them). content_loss, style_loss
     (weighted mean over the style layers) and tv_loss: per step, relative (each ~1 at a bad start).
     metrics: the losses of the start and of the returned picture, and `style_drop`, the fraction
     of the style loss removed.
     """
 
-    image: np.ndarray
     content: np.ndarray
     style: np.ndarray
     content_loss: np.ndarray
@@ -408,7 +417,3 @@ class StyleTransfer:
     tv_loss: np.ndarray
     content_layer: str
     style_layers: tuple[str, ...]
-    metrics: dict[str, float]
-    stopped_early: bool
-    seconds: float
-    params: dict[str, Any]

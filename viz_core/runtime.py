@@ -9,6 +9,8 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 
+import torch
+
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 _applied = False
@@ -29,3 +31,8 @@ def keep_freed_memory(limit_bytes: int = 1 << 30) -> bool:
         return False
     _applied = ok
     return ok
+
+
+def runtime_summary() -> str:
+    """The torch build and thread count, for a footer that says where the numbers come from."""
+    return f"torch {torch.__version__} · {torch.get_num_threads()} threads"

@@ -4,9 +4,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+import viz_core as vc
 from dashboard import resources, widgets
-from viz_core import figures
-from viz_core.synthesis.adversarial import SWEEP_EPSILONS, SWEEP_IMAGES
 
 OSTRICH = 9  # Szegedy et al.'s examples all became "ostrich"
 NORM_NAMES = {"linf": "L∞", "l2": "L2"}
@@ -49,9 +48,8 @@ with widgets.guard("attacking the image"):
     on_step = widgets.progress("Attacking")
     result = resources.attack(selection.model_key, selection.image_key, method, target, float(eps), norm, steps, m, selection.image, on_step)
 
-if "random" in m.weights.lower():
-    st.warning("This model has random weights: it is fooled easily because it knows nothing; try the bundled model.", icon=":material/warning:")
-st.plotly_chart(figures.adversarial_panels(result, m.class_names), key="adv-panels")
+widgets.random_weights_warning(m, "it is fooled easily because it knows nothing; try the bundled model.")
+st.plotly_chart(vc.figures.adversarial_panels(result, m.class_names), key="adv-panels")
 
 after = int(np.argmax(result.probs_after))
 goal = "reached the target" if target is not None else "changed the prediction"
@@ -71,14 +69,14 @@ if not result.success and result.eps > 0:
     st.info("Not there yet: raise ε or the number of steps, or pick PGD instead of FGSM.", icon=":material/lightbulb:")
 
 left, right = st.columns(2)
-classes = figures.top_classes(result.probs_before, result.probs_after, 5, () if target is None else (target,))
+classes = vc.figures.top_classes(result.probs_before, result.probs_after, 5, () if target is None else (target,))
 left.plotly_chart(
-    figures.probability_comparison([m.class_names[c][:32] for c in classes], result.probs_before[classes], result.probs_after[classes], "Classes before and after"),
+    vc.figures.probability_comparison([m.class_names[c][:32] for c in classes], result.probs_before[classes], result.probs_after[classes], "Classes before and after"),
     key="adv-probs",
 )
 objective = f"log p({m.class_names[target][:24]})" if target is not None else f"−log p({m.class_names[result.label][:24]})"
 if result.steps_run > 1:
-    right.plotly_chart(figures.curve(result.scores.tolist(), f"Objective per step: {objective}", objective), key="adv-curve")
+    right.plotly_chart(vc.figures.curve(result.scores.tolist(), f"Objective per step: {objective}", objective), key="adv-curve")
 label_index = result.label if target is None else target
 measured = np.log(result.probs_after[label_index]) - np.log(result.probs_before[label_index])
 measured = -measured if target is None else measured
@@ -90,26 +88,26 @@ right.markdown(
 )
 widgets.downloads(
     f"adversarial-{method}",
-    picture=result.adversarial,
-    arrays={"original": result.original, "adversarial": result.adversarial, "perturbation": result.perturbation, "probs_before": result.probs_before, "probs_after": result.probs_after},
+    picture=result.image,
+    arrays={"original": result.original, "adversarial": result.image, "perturbation": result.perturbation, "probs_before": result.probs_before, "probs_after": result.probs_after},
     params={**result.params, "image": selection.image_name, "label": m.class_names[result.label], "predicted_after": m.class_names[after], "success": result.success},
 )
 
 st.subheader("Success against ε over the sample photos")
 st.markdown(
     f"The same attack ({'targeted at ' + m.class_names[target] if target is not None else 'untargeted'}, {NORM_NAMES[norm]}, "
-    f"{steps} PGD steps) on the first {SWEEP_IMAGES} sample photos, at ε = "
-    + (", ".join(f"{e * 255:g}" for e in SWEEP_EPSILONS) + " grey levels." if norm == "linf" else "0–5 in L2.")
+    f"{steps} PGD steps) on the first {vc.SWEEP_IMAGES} sample photos, at ε = "
+    + (", ".join(f"{e * 255:g}" for e in vc.SWEEP_EPSILONS) + " grey levels." if norm == "linf" else "0–5 in L2.")
 )
-epsilons = SWEEP_EPSILONS if norm == "linf" else (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
+epsilons = vc.SWEEP_EPSILONS if norm == "linf" else (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
 sweep_key = (selection.model_key, target, norm, steps, epsilons)
 if st.button("Run the sweep", icon=":material/play_arrow:", key="adv-sweep-run"):
     st.session_state["adv-sweep"] = sweep_key
 if st.session_state.get("adv-sweep") == sweep_key:
     with widgets.guard("sweeping ε"):
         sweep = resources.attack_sweep(selection.model_key, target, norm, steps, epsilons, m, widgets.progress("Sweeping ε"))
-    st.plotly_chart(figures.attack_sweep(sweep), key="adv-sweep-chart")
+    st.plotly_chart(vc.figures.figure(sweep), key="adv-sweep-chart")
     st.caption(f"{sweep.success.size} attacks in {sweep.seconds:.0f} s. Success means the top-1 class became the target (or left the clean class).")
     widgets.downloads("attack-sweep", arrays={"epsilons": sweep.epsilons, "success": sweep.success, "goal_prob": sweep.goal_prob, "predicted": sweep.predicted}, params=sweep.params)
 else:
-    st.info(f"About {len(epsilons) * SWEEP_IMAGES} attacks: press *Run the sweep* to start.", icon=":material/info:")
+    st.info(f"About {len(epsilons) * vc.SWEEP_IMAGES} attacks: press *Run the sweep* to start.", icon=":material/info:")

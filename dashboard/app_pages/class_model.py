@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+import viz_core as vc
 from dashboard import resources, widgets
-from viz_core import figures
 
 widgets.page_header(
     "Class model",
@@ -45,23 +45,21 @@ with st.form("class-model"):
     clip_contribution = priors[4].slider("Clip small contribution (%)", 0, 50, 0, key="cm-clip-contrib", bind="query-params")
     st.form_submit_button("Synthesise", type="primary", icon=":material/auto_awesome:")
 
-settings = dict(steps=steps, lr=lr, param=param, jitter=jitter, rotate=rotate, scale=scale, seed=int(seed))
-if param == "pixels":
-    settings.update(l2_decay=l2_decay, blur_every=blur_every, blur_sigma=blur_sigma, clip_norm=float(clip_norm), clip_contribution=float(clip_contribution))
+pixel_priors = dict(l2_decay=l2_decay, blur_every=blur_every, blur_sigma=blur_sigma, clip_norm=float(clip_norm), clip_contribution=float(clip_contribution))
+settings = vc.Ascent(steps=steps, lr=lr, param=param, jitter=jitter, rotate=rotate, scale=scale, seed=int(seed), **(pixel_priors if param == "pixels" else {}))
 status = st.empty()
 with status.container():
     on_step = widgets.progress(f"Synthesising '{m.class_names[class_index]}'", preview=True)
 with widgets.guard("synthesising the class model"):
-    result = resources.class_model(selection.model_key, class_index, tuple(sorted(settings.items())), m, on_step)
+    result = resources.class_model(selection.model_key, class_index, settings, m, on_step)
 status.empty()
 
-if "random" in m.weights:
-    st.warning("This model has random weights: the picture shows what an untrained network amplifies, not a learned class.", icon=":material/warning:")
+widgets.random_weights_warning(m, "the picture shows what an untrained network amplifies, not a learned class.")
 name = m.class_names[class_index].split(",")[0]  # ImageNet names list synonyms: the first fits a title
 left, right = st.columns([1, 1])
-left.plotly_chart(figures.image(result.image, f"class model: {name} ({param}, {len(result.scores)} steps)"), key="cm-image")
+left.plotly_chart(vc.figures.figure(result), key="cm-image")
 with right:
-    right.plotly_chart(figures.synthesis_curve(result, f"logit of '{name}'"), key="cm-curve")
+    right.plotly_chart(vc.figures.synthesis_curve(result, f"logit of '{name}'"), key="cm-curve")
     cols = st.columns(3)
     cols[0].metric("Probability", f"{result.metrics['probability']:.1%}")
     cols[1].metric("After ±4 px shifts (min)", f"{result.metrics['probability_jittered']:.1%}")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+import viz_core as vc
 from dashboard import resources, widgets
-from viz_core import figures
 
 widgets.page_header(
     "DeepDream",
@@ -23,7 +23,8 @@ m = selection.model
 with st.form("deepdream"):
     top = st.columns([2, 1, 1])
     with top[0]:
-        default_layer = "blocks.3" if any(info.path == "blocks.3" for info in m.layers()) else None
+        with widgets.guard("choosing a layer"):
+            default_layer = vc.default_layer(m, "deepdream")
         info = widgets.layer_picker(m, "Layer", "dd-layer", kinds=("block", "conv", "activation", "norm"), default=default_layer)
     octaves = top[1].slider("Octaves", 1, 5, 3, key="dd-octaves", bind="query-params")
     steps = top[2].slider("Steps per octave", 2, 50, 10, key="dd-steps", bind="query-params")
@@ -34,20 +35,19 @@ with st.form("deepdream"):
     seed = row[3].number_input("Seed", 0, 10_000, 0, key="dd-seed", bind="query-params")
     st.form_submit_button("Dream", type="primary", icon=":material/auto_awesome:")
 
-settings = dict(octaves=octaves, steps=steps, lr=lr, octave_scale=octave_scale, jitter=jitter, seed=int(seed))
+settings = vc.Dream(octaves=octaves, steps=steps, lr=lr, octave_scale=octave_scale, jitter=jitter, seed=int(seed))
 status = st.empty()
 with status.container():
     on_step = widgets.progress(f"Dreaming at {info.path}", preview=True)
 with widgets.guard("dreaming"):
-    result = resources.deepdream(selection.model_key, selection.image_key, info.path, tuple(sorted(settings.items())), m, selection.image, on_step)
+    result = resources.deepdream(selection.model_key, selection.image_key, info.path, settings, m, selection.image, on_step)
     original = (m.image01(selection.image) * 255).round().astype("uint8")
 status.empty()
 
-if "random" in m.weights:
-    st.warning("This model has random weights: it amplifies random filters, not learned patterns.", icon=":material/warning:")
-st.plotly_chart(figures.image_grid([original, result.image], ["input", f"DeepDream at {info.path}"], columns=2, height_per_row=420), key="dd-pair")
+widgets.random_weights_warning(m, "it amplifies random filters, not learned patterns.")
+st.plotly_chart(vc.figures.image_grid([original, result.image], ["input", f"DeepDream at {info.path}"], columns=2, height_per_row=420), key="dd-pair")
 left, right = st.columns([2, 1])
-left.plotly_chart(figures.curve(list(result.scores), "Layer score during the dream (all octaves)", "½·mean(a²)"), key="dd-curve")
+left.plotly_chart(vc.figures.curve(list(result.scores), "Layer score during the dream (all octaves)", "½·mean(a²)"), key="dd-curve")
 before, after = result.metrics["norm_before"], result.metrics["norm_after"]
 right.metric("Layer score on the input", f"{before:.3g}")
 right.metric("Layer score on the dream", f"{after:.3g}", delta=f"{after / before:.1f}×" if before > 0 else None)

@@ -6,7 +6,6 @@ import streamlit as st
 
 import viz_core as vc
 from dashboard import resources, widgets
-from viz_core import figures
 
 PENULTIMATE = "(penultimate code)"
 
@@ -53,8 +52,7 @@ with widgets.guard("computing the embedding"), holder.container():
     proj = resources.projection(features_key, method, int(seed), float(perplexity), int(n_neighbors), float(min_dist), feats, widgets.progress("Projecting"))
 holder.empty()
 
-if m.warnings:
-    st.warning("Random weights: the features are random projections of the pixels, so clusters mostly reflect colour and layout.", icon=":material/warning:")
+widgets.random_weights_warning(m, "the features are random projections of the pixels, so clusters mostly reflect colour and layout.")
 if len(feats.values) < len(c):
     st.info(f"Showing a random sample of {len(feats.values)} of {len(c)} images (raise the point cap for more).", icon=":material/info:")
 label_text = np.asarray([feats.label_names[i] for i in feats.labels], dtype=object)
@@ -67,7 +65,7 @@ chosen = int(st.session_state.get("embeddings-query", 0)) % len(feats.values)
 chart, side = st.columns([3, 1.2])
 with chart:
     event = st.plotly_chart(
-        figures.embedding_scatter(proj.coords, groups, hover, f"{method.upper() if method != 'tsne' else 't-SNE'} of {feats.values.shape[1]}-d {what}, {len(feats.values)} images of {feats.collection}", highlight=chosen),
+        vc.figures.embedding_scatter(proj.coords, groups, hover, f"{method.upper() if method != 'tsne' else 't-SNE'} of {feats.values.shape[1]}-d {what}, {len(feats.values)} images of {feats.collection}", highlight=chosen),
         on_select="rerun",
         selection_mode=("points", "box", "lasso"),
         key="embeddings-scatter",
@@ -106,7 +104,7 @@ st.caption(f"Neighbours with the same label: {same_f:.0%} in feature space, {sam
 st.subheader("The map as a picture")
 grid = st.slider("Grid cells per side", 8, 48, 24 if len(feats.values) >= 500 else 14, key="embeddings-grid", bind="query-params")
 picture = vc.mosaic(proj.coords, feats.thumbnails, grid)
-st.plotly_chart(figures.image(picture, f"Each cell shows the image nearest its centre on the {method} map", height=720), key="embeddings-mosaic")
+st.plotly_chart(vc.figures.image(picture, f"Each cell shows the image nearest its centre on the {method} map", height=720), key="embeddings-mosaic")
 widgets.downloads(
     f"embedding-{method}",
     picture=picture,

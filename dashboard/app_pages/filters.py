@@ -5,7 +5,6 @@ import streamlit as st
 
 import viz_core as vc
 from dashboard import resources, widgets
-from viz_core import figures
 
 widgets.page_header(
     "Filters",
@@ -37,14 +36,13 @@ if info.path not in names:
 with widgets.guard("reading the weights"):
     result = resources.filters(selection.model_key, info.path, scale, m)
 
-if m.warnings:
-    st.warning("These weights are random, so the filters show noise, not learned patterns.", icon=":material/warning:")
-st.caption(result.note)
-st.plotly_chart(figures.filters_figure(result), key="filters-figure")
+widgets.random_weights_warning(m, "the filters show noise, not learned patterns.")
+st.caption(" ".join(result.notes))
+st.plotly_chart(vc.figures.figure(result), key="filters-figure")
 st.caption(f"Showing {result.shown[0]} filters" + (f" × {result.shown[1]} input channels" if result.mode == "kernels" else "") + f" of weights shaped {result.weight_shape}.")
 widgets.downloads(
     f"filters-{info.path}",
-    picture=figures.filters_picture(result) if result.mode == "rgb" else None,
+    picture=vc.figures.filters_picture(result) if result.mode == "rgb" else None,
     arrays={"tiles": result.tiles} if result.mode == "rgb" else {"kernels": result.kernels},
     params={"model": m.name, "weights": m.weights, "layer": info.path, "scale": scale, "weight_shape": list(result.weight_shape)},
 )

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+import viz_core as vc
 from dashboard import resources, widgets
-from viz_core import figures
-from viz_core.synthesis import inversion_layers
 
 widgets.page_header(
     "Inversion",
@@ -21,7 +20,7 @@ widgets.page_header(
 selection = widgets.current()
 m = selection.model
 
-suggested = inversion_layers(m, 3)
+suggested = vc.spread_stages(m, 3)
 choices = [info.path for info in m.layers() if info.layout in ("map", "tokens", "vector")]
 with st.form("inversion"):
     layers = st.multiselect("Layers (shallow to deep)", choices, default=suggested, key=f"inv-layers|{m.name}", help="Each layer is reconstructed separately.", bind="query-params")
@@ -39,20 +38,19 @@ chosen: list[str | None] = sorted(layers, key=order.get) + ([None] if penultimat
 if not chosen:
     st.info("Pick at least one layer, or tick the penultimate code.", icon=":material/lightbulb:")
     st.stop()
-settings = dict(steps=steps, lr=lr, tv_weight=tv_weight, alpha_weight=alpha_weight, seed=int(seed))
+settings = vc.Inversion(steps=steps, lr=lr, tv_weight=tv_weight, alpha_weight=alpha_weight, seed=int(seed))
 status = st.empty()
 with status.container():
     on_step = widgets.progress(f"Reconstructing from {len(chosen)} layer(s)", preview=True)
 with widgets.guard("inverting the features"):
-    results = resources.inversions(selection.model_key, selection.image_key, tuple(chosen), tuple(sorted(settings.items())), m, selection.image, on_step)
+    results = resources.inversions(selection.model_key, selection.image_key, tuple(chosen), settings, m, selection.image, on_step)
     original = (m.image01(selection.image) * 255).round().astype("uint8")
 status.empty()
 
-if "random" in m.weights:
-    st.warning("This model has random weights: its codes are random projections, so what survives says little about learning.", icon=":material/warning:")
+widgets.random_weights_warning(m, "its codes are random projections, so what survives says little about learning.")
 titles = [f"{layer or 'penultimate'} · dist {r.metrics['relative_distance']:.3f}" for layer, r in zip(chosen, results)]
-st.plotly_chart(figures.reconstructions(original, [r.image for r in results], titles), key="inv-grid")
-st.plotly_chart(figures.curve([list(r.scores) for r in results], "Score during optimisation", "score (−relative distance² − priors)", names=[layer or "penultimate" for layer in chosen]), key="inv-curves")
+st.plotly_chart(vc.figures.reconstructions(original, [r.image for r in results], titles), key="inv-grid")
+st.plotly_chart(vc.figures.curve([list(r.scores) for r in results], "Score during optimisation", "score (−relative distance² − priors)", names=[layer or "penultimate" for layer in chosen]), key="inv-curves")
 rows = {
     "layer": [layer or "penultimate" for layer in chosen],
     "relative code distance": [round(r.metrics["relative_distance"], 4) for r in results],
@@ -62,4 +60,4 @@ rows = {
 }
 st.dataframe(rows, hide_index=True, width="stretch")
 arrays = {"original": original, **{f"reconstruction_{i}": r.image for i, r in enumerate(results)}}
-widgets.downloads("inversion", picture=results[-1].image, arrays=arrays, params={"layers": rows["layer"], **settings, "metrics": [r.metrics for r in results]})
+widgets.downloads("inversion", picture=results[-1].image, arrays=arrays, params={"layers": rows["layer"], "settings": vars(settings), "metrics": [r.metrics for r in results]})

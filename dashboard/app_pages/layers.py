@@ -1,9 +1,9 @@
 """The layer catalogue: every module with its output shape, and how size and width change with depth."""
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import streamlit as st
 
+import viz_core as vc
 from dashboard import widgets
 
 widgets.page_header(
@@ -43,24 +43,7 @@ st.dataframe(
     height=360,
 )
 
-# Convolutions trace a CNN's pyramid; a transformer keeps one token grid, so its blocks are shown.
-spatial = [info for info in layers if info.layout == "map" and info.kind == "conv"] or [
-    info for info in layers if info.layout == "tokens" and info.kind == "block" and info.depth == 2
-]
-if spatial:
-    sizes = [info.shape[1] if info.layout == "map" else info.shape[0] for info in spatial]
-    channels = [info.channels for info in spatial]
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=list(range(len(spatial))), y=sizes, name="spatial size (H, or tokens)", mode="lines+markers", text=[i.path for i in spatial], hovertemplate="%{text}<br>%{y}<extra>size</extra>"))
-    fig.add_trace(go.Scatter(x=list(range(len(spatial))), y=channels, name="channels", mode="lines+markers", yaxis="y2", text=[i.path for i in spatial], hovertemplate="%{text}<br>%{y} channels<extra></extra>"))
-    fig.update_layout(
-        title="Spatial size and channels against depth",
-        xaxis_title="depth (index among convolutions, or transformer blocks)",
-        yaxis=dict(title="H (pixels) or tokens", rangemode="tozero"),
-        yaxis2=dict(title="channels", overlaying="y", side="right", rangemode="tozero"),
-        height=380,
-        margin=dict(l=10, r=10, t=40, b=40),
-        legend=dict(orientation="h", y=-0.25),
-    )
-    st.plotly_chart(fig, key="depth-chart")
+depths = vc.figures.layer_depths(layers)
+if depths is not None:
+    st.plotly_chart(depths, key="depth-chart")
 widgets.downloads("layers", params=[{"layer": i.path, "type": i.type_name, "shape": list(i.shape), "kind": i.kind} for i in layers])

@@ -6,8 +6,8 @@ import math
 import numpy as np
 import streamlit as st
 
+import viz_core as vc
 from dashboard import resources, widgets
-from viz_core import figures, linear_toy
 
 widgets.page_header(
     "Linear fooling",
@@ -29,7 +29,7 @@ selection = widgets.current()
 
 # --- the 10-dimensional toy --------------------------------------------------
 st.subheader("A 10-dimensional logistic classifier")
-x0, w0, b0 = linear_toy.lecture_example()
+x0, w0, b0 = vc.lecture_example()
 left, right = st.columns([1, 2.2])
 with left:
     st.caption("The lecture's example; edit x and w freely.")
@@ -40,7 +40,7 @@ with left:
         width="stretch",
         height=35 * 11 + 3,
     )
-    eps = st.slider("ε (change per element)", 0.0, 2.0, linear_toy.LECTURE_EPS, 0.05, key="toy-eps", bind="query-params")
+    eps = st.slider("ε (change per element)", 0.0, 2.0, vc.LECTURE_EPS, 0.05, key="toy-eps", bind="query-params")
     b = st.number_input("bias b", value=float(b0), step=0.5, key="toy-b", bind="query-params")
 x_values = tuple(float(v) for v in table["x"])
 w_values = tuple(float(v) for v in table["w"])
@@ -50,7 +50,7 @@ with widgets.guard("computing the linear step"):
         st.stop()
     toy = resources.linear_fooling(x_values, w_values, float(eps), float(b))
 with right:
-    st.plotly_chart(figures.linear_fooling(toy), key="toy-chart")
+    st.plotly_chart(vc.figures.linear_fooling(toy), key="toy-chart")
     cols = st.columns(3)
     cols[0].metric("score w·x + b", f"{toy.score_after:.3g}", f"{toy.score_after - toy.score_before:+.3g}")
     cols[1].metric("P(class 1)", f"{toy.prob_after:.1%}", f"{(toy.prob_after - toy.prob_before) * 100:+.1f} pp")
@@ -75,7 +75,7 @@ with controls:
 with widgets.guard("fooling the digit"):
     fooled = resources.digit_fooling(index, target, float(eps_digit), clip)
 with shown:
-    st.plotly_chart(figures.digit_panels(fooled), key="digit-panels")
+    st.plotly_chart(vc.figures.digit_panels(fooled), key="digit-panels")
     verdict = "fooled: now classified as" if fooled.fooled else "not yet fooled; still"
     st.markdown(
         f"**{verdict} {int(np.argmax(fooled.probs_after))}** (P = {fooled.probs_after.max():.1%}). "
@@ -87,7 +87,7 @@ with shown:
         st.caption(f"The smallest ε that makes this digit a {target}: {needed[target]:.3f} (grid of 0.001).")
 with controls:
     digit_names = [str(k) for k in range(10)]
-    st.plotly_chart(figures.probability_comparison(digit_names, fooled.probs_before, fooled.probs_after, "Probabilities before and after"), key="digit-probs")
+    st.plotly_chart(vc.figures.probability_comparison(digit_names, fooled.probs_before, fooled.probs_after, "Probabilities before and after"), key="digit-probs")
 widgets.downloads(
     "digit-fooling",
     arrays={"image": fooled.image, "perturbation": fooled.perturbation, "adversarial": fooled.adversarial, "probs_before": fooled.probs_before, "probs_after": fooled.probs_after},
@@ -102,7 +102,7 @@ dims = tuple(sorted({10, 64, 100, 1_000, 10_000, model_dim}))
 with widgets.guard("measuring the score change against dimension"):
     gain = resources.dimension_gain(dims, 1 / 255)
 marks = {"8×8 digit": 64, f"{selection.model.name} input ({channels}×{height}×{width})": model_dim}
-st.plotly_chart(figures.dimension_gain(gain, marks), key="dimension-chart")
+st.plotly_chart(vc.figures.dimension_gain(gain, marks), key="dimension-chart")
 at_model = list(gain.dims).index(model_dim)
 st.caption(
     f"Weights with N(0, 1) entries, ε = 1/255 (one grey level), averaged over 50 draws. At the {model_dim:,} inputs of "

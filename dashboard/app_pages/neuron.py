@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+import viz_core as vc
 from dashboard import resources, widgets
-from viz_core import figures
-from viz_core.layers import token_grid
 
 widgets.page_header(
     "Neuron",
@@ -24,7 +23,8 @@ m = selection.model
 with st.form("neuron"):
     top = st.columns([2, 1, 1, 1])
     with top[0]:
-        default_layer = "blocks.5" if any(info.path == "blocks.5" for info in m.layers()) else None
+        with widgets.guard("choosing a layer"):
+            default_layer = vc.default_layer(m, "neuron")
         info = widgets.layer_picker(m, "Layer", "nr-layer", kinds=("block", "conv", "activation", "norm"), default=default_layer)
     with top[1]:
         channel = widgets.channel_picker(info, "Channel", "nr-channel", default=10)
@@ -38,27 +38,22 @@ with st.form("neuron"):
     seed = row[4].number_input("Seed", 0, 10_000, 0, key="nr-seed", bind="query-params")
     st.form_submit_button("Visualise", type="primary", icon=":material/auto_awesome:")
 
-settings: dict[str, object] = dict(steps=steps, lr=lr, param=param, jitter=jitter, seed=int(seed))
-if param == "pixels":
-    settings.update(blur_every=blur_every, blur_sigma=0.5, l2_decay=0.0)
-if position == "centre unit":
-    with widgets.guard("locating the centre unit"):
-        grid = info.spatial if info.layout == "map" else token_grid(info.shape[0])[1:]
-    settings.update(y=grid[0] // 2, x=grid[1] // 2)
+settings = vc.Ascent(steps=steps, lr=lr, param=param, jitter=jitter, seed=int(seed), blur_every=blur_every if param == "pixels" else 0)
+with widgets.guard("locating the unit"):
+    target = vc.centre_unit(m, info.path, channel) if position == "centre unit" else vc.unit(info.path, channel)
 status = st.empty()
 with status.container():
     on_step = widgets.progress(f"Visualising {info.path} channel {channel}", preview=True)
 with widgets.guard("visualising the channel"):
-    result = resources.neuron(selection.model_key, info.path, channel, tuple(sorted(settings.items())), m, on_step)
+    result = resources.neuron(selection.model_key, target, settings, m, on_step)
     baseline = resources.channel_mean_over_samples(selection.model_key, info.path, channel, m)
 status.empty()
 
-if "random" in m.weights:
-    st.warning("This model has random weights: the picture shows what an untrained channel responds to.", icon=":material/warning:")
+widgets.random_weights_warning(m, "the picture shows what an untrained channel responds to.")
 left, right = st.columns([1, 1])
-left.plotly_chart(figures.image(result.image, f"{info.path}, channel {channel} ({position}, {param})"), key="nr-image")
+left.plotly_chart(vc.figures.figure(result), key="nr-image")
 with right:
-    st.plotly_chart(figures.synthesis_curve(result, "objective"), key="nr-curve")
+    st.plotly_chart(vc.figures.synthesis_curve(result, "objective"), key="nr-curve")
     cols = st.columns(3)
     activation = result.metrics["activation"]
     cols[0].metric("On the picture", f"{activation:.3g}")

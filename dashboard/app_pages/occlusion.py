@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+import viz_core as vc
 from dashboard import resources, widgets
-from viz_core import figures
-from viz_core.attribution import FILLS
-from viz_core.attribution.occlusion import positions
 
 widgets.page_header(
     "Occlusion",
@@ -36,31 +34,23 @@ with st.form("occlusion-form"):
     sizes = sorted({s for s in (8, 16, 24, 32, 48, 64, 96) if s <= largest} | {min(32, largest)})
     patch = a.select_slider("Patch (pixels)", sizes, value=min(32, largest), key="occ-patch", bind="query-params")
     stride = b.select_slider("Stride (pixels)", [s for s in (4, 8, 16, 24, 32, 48) if s <= largest] or [1], value=16 if largest >= 16 else 1, key="occ-stride", bind="query-params")
-    fill = c.selectbox("Fill", FILLS, key="occ-fill", bind="query-params")
+    fill = c.selectbox("Fill", vc.FILLS, key="occ-fill", bind="query-params")
     opacity = d.slider("Overlay opacity", 0.0, 1.0, 0.6, 0.05, key="occ-opacity", bind="query-params")
     st.form_submit_button("Run occlusion", type="primary")
 
 if stride > patch:
     st.error(f"**The stride ({stride}) is larger than the patch ({patch}):** some pixels would never be hidden.  \nPick a stride of at most the patch size.", icon=":material/error:")
     st.stop()
-copies = len(positions(height, patch, stride)) * len(positions(width, patch, stride))
 with widgets.guard("occluding the image"):
-    on_step = widgets.progress(f"Occluding ({copies} copies)…")
-    result = resources.occlusion_map(selection.model_key, selection.image_key, klass, patch, stride, fill, m, selection.image, _on_step=on_step)
+    on_step = widgets.progress("Occluding")
+    result = resources.occlusion_map(selection.model_key, selection.image_key, vc.class_prob(klass), patch, stride, fill, m, selection.image, _on_step=on_step)
 
-if m.warnings:
-    st.warning("These weights are random: the maps show no learned evidence.", icon=":material/warning:")
+widgets.random_weights_warning(m, "the maps show no learned evidence.")
 name = m.class_names[klass]
 st.markdown(f"p(**{name}**) on the whole image: **{result.base_score:.1%}** · most probable: **{result.class_names[result.base_winner]}** · {result.score.size} occluded copies")
 left, right = st.columns(2)
-left.plotly_chart(
-    figures.grid_overlay(result.image, result.drop, result.centers_y, result.centers_x, f"Probability drop of '{name[:40]}' (patch {patch}, stride {stride}, {fill})", opacity=opacity, unit="(probability)"),
-    key="occ-drop",
-)
-right.plotly_chart(
-    figures.class_map(result.image, result.winner, result.winner_probability, result.class_names, result.centers_y, result.centers_x, "Most probable class with the patch at each position", opacity=opacity),
-    key="occ-winner",
-)
+left.plotly_chart(vc.figures.figure(result, opacity=opacity), key="occ-drop")
+right.plotly_chart(vc.figures.figure(result, winner=True, opacity=opacity), key="occ-winner")
 if klass != result.base_winner and result.base_score < 0.05:
     st.info(f"The model gives '{name}' only {result.base_score:.1%} here, so hiding parts of the image can hardly lower it. Pick the top class.", icon=":material/info:")
 widgets.downloads(

@@ -4,9 +4,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+import viz_core as vc
 from dashboard import resources, widgets
-from viz_core import figures
-from viz_core.dataset import suggest_layer
 
 widgets.page_header(
     "Top patches",
@@ -25,7 +24,7 @@ selection = widgets.current()
 m = selection.model
 with widgets.guard("reading the collection"):
     c = widgets.collection_picker(m, "patches")
-    default_layer = suggest_layer(m)
+    default_layer = vc.default_layer(m, "patches")
 with st.form("patches-form"):
     info = widgets.layer_picker(m, "Layer", "patches-layer", layouts=("map", "tokens"), default=default_layer)
     a, b, d = st.columns([1, 1, 2])
@@ -44,10 +43,9 @@ with widgets.guard("finding top patches"), holder.container():
     result = resources.top_patches(selection.model_key, c.digest, info.path, channels, k, n_channels, m, c, widgets.progress("Scanning the collection"))
 holder.empty()
 
-if m.warnings:
-    st.warning("The model has random weights: its channels respond to arbitrary patterns.", icon=":material/warning:")
-st.caption(result.note + (f" {len(result.skipped)} images skipped." if result.skipped else ""))
-event = st.plotly_chart(figures.top_patches_figure(result), on_select="rerun", selection_mode="points", key="patches-grid")
+widgets.random_weights_warning(m, "its channels respond to arbitrary patterns.")
+st.caption(" ".join(result.notes) + (f" {len(result.skipped)} images skipped." if result.skipped else ""))
+event = st.plotly_chart(vc.figures.figure(result), on_select="rerun", selection_mode="points", key="patches-grid")
 points = getattr(getattr(event, "selection", None), "points", None) or []
 row, col = (int(points[0]["customdata"][0]), int(points[0]["customdata"][1])) if points and points[0].get("customdata") is not None else (0, 0)
 
@@ -55,11 +53,11 @@ left, right = st.columns(2)
 with widgets.guard("showing the image"):
     picture = resources.collection_view(selection.model_key, c.digest, int(result.image_indices[row, col]), m, c)
 left.plotly_chart(
-    figures.image_with_box(picture, result.boxes[row, col], f"{result.image_names[row, col]} — channel {result.channels[row]}, rank {col + 1}, response {result.values[row, col]:.3g}"),
+    vc.figures.image_with_box(picture, result.boxes[row, col], f"{result.image_names[row, col]} — channel {result.channels[row]}, rank {col + 1}, response {result.values[row, col]:.3g}"),
     key="patches-context",
 )
 right.plotly_chart(
-    figures.receptive_field_figure(result.rf_gradient, result.rf_box, f"Measured receptive field of the centre unit: {result.rf_size[0]}×{result.rf_size[1]} px"),
+    vc.figures.receptive_field_figure(result.rf_gradient, result.rf_box, f"Measured receptive field of the centre unit: {result.rf_size[0]}×{result.rf_size[1]} px"),
     key="patches-rf",
 )
 st.caption(f"Selected: row {row + 1}, patch {col + 1} (click another patch above). Scanned {result.images_seen} images of {result.collection}.")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+import viz_core as vc
 from dashboard import resources, widgets
-from viz_core import figures
 
 widgets.page_header(
     "Predictions",
@@ -20,8 +20,8 @@ with widgets.guard("predicting"):
     seen = (m.image01(selection.image) * 255).round().astype("uint8")
 
 left, right = st.columns([1, 1.3])
-left.plotly_chart(figures.image(seen, f"Model input ({seen.shape[1]}×{seen.shape[0]})"), key="input")
-right.plotly_chart(figures.predictions_bar([p.label for p in top], [p.probability for p in top], f"Top-5 of {m.name}"), key="top5")
+left.plotly_chart(vc.figures.image(seen, f"Model input ({seen.shape[1]}×{seen.shape[0]})"), key="input")
+right.plotly_chart(vc.figures.predictions_bar([p.label for p in top], [p.probability for p in top], f"Top-5 of {m.name}"), key="top5")
 right.markdown(f"**Top-1:** {top[0].label} — {top[0].probability:.1%}")
 
 st.subheader("Model card")

@@ -4,10 +4,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+import viz_core as vc
 from dashboard import resources, widgets
-from viz_core import figures
-from viz_core.attribution import BASELINES, default_layer
-from viz_core.layers import position_grid
 
 widgets.page_header(
     "Saliency & backprop",
@@ -37,23 +35,22 @@ with widgets.guard("reading the predictions"):
     top = resources.predictions(selection.model_key, selection.image_key, m, selection.image, top_k=5)
 
 with widgets.guard("finding a layer for Grad-CAM"):
-    cam_default = default_layer(m)
-middle = [info.path for info in m.layers() if info.depth == 2 and info.layout in ("map", "tokens")]
-neuron_default = middle[len(middle) // 2] if middle else cam_default
+    cam_default = vc.default_layer(m, "grad_cam")
+    neuron_default = vc.default_layer(m, "unit")
 
 left, right = st.columns([1, 1])
 with left:
     kind = st.radio("Explain", ["Top-1 class", "Any class", "A neuron"], horizontal=True, key="sal-kind", bind="query-params")
     if kind == "Top-1 class":
-        target = ("class", top[0].index)
+        target = vc.class_logit(top[0].index)
         st.caption(f"Top-1: **{top[0].label}** ({top[0].probability:.1%})")
     elif kind == "Any class":
-        target = ("class", widgets.class_picker(m, "Class", "sal-class", default=top[0].index))
+        target = vc.class_logit(widgets.class_picker(m, "Class", "sal-class", default=top[0].index))
     else:
         info = widgets.layer_picker(m, "Layer", "sal-layer", layouts=("map", "tokens", "vector"), default=neuron_default, help="Any layer of the catalogue.")
         channel = widgets.channel_picker(info, "Channel", "sal-channel")
         y = x = None
-        positions = position_grid(info)  # None: no map or token grid, so only the channel's mean
+        positions = vc.position_grid(info)  # None: no map or token grid, so only the channel's mean
         grid = positions[1:] if positions is not None else None
         if grid is not None and st.checkbox("One position (else the channel's mean)", key="sal-pos", bind="query-params"):
             with widgets.guard("reading where the channel fires"):
@@ -70,12 +67,12 @@ with left:
             y = int(a.number_input(f"row y (0–{grid[0] - 1})", 0, grid[0] - 1, key=y_key, bind="query-params"))
             x = int(b.number_input(f"column x (0–{grid[1] - 1})", 0, grid[1] - 1, key=x_key, bind="query-params"))
             st.plotly_chart(
-                figures.position_picker(values, y, x, title=f"channel {channel} on this image: click a cell"),
+                vc.figures.position_picker(values, y, x, title=f"channel {channel} on this image: click a cell"),
                 on_select="rerun", selection_mode="points", key=map_key, config={"displayModeBar": False},
             )
-        target = ("unit", info.path, channel, y, x)
+        target = vc.unit(info.path, channel, y, x)
 with right:
-    neuron_layer = target[1] if target[0] == "unit" and info.layout in ("map", "tokens") else None
+    neuron_layer = target.layer if isinstance(target, vc.Unit) and info.layout in ("map", "tokens") else None
     cam_info = widgets.layer_picker(
         m,
         "Grad-CAM layer",
@@ -93,8 +90,7 @@ with widgets.guard("backpropagating to the image"):
 vanilla = maps["vanilla"]
 cam = maps["cam"]
 what = vanilla.target
-if m.warnings:
-    st.warning("These weights are random: the maps show how the architecture routes gradients, not learned evidence.", icon=":material/warning:")
+widgets.random_weights_warning(m, "the maps show how the architecture routes gradients, not learned evidence.")
 
 panels: list[tuple[str, np.ndarray, bool]] = []
 skipped: list[str] = []
@@ -108,8 +104,8 @@ for rule in ("vanilla", "guided", "deconvnet"):
 panels.append(("saliency |∂score/∂pixel|", vanilla.saliency, False))
 if cam is not None:
     panels.append((f"Grad-CAM ({cam.layer})", cam.upsampled, False))
-    if "guided" not in skipped:
-        panels.append(("guided Grad-CAM", (maps["guided"].attribution * cam.upsampled[None]).sum(axis=0), True))
+    if "guided" not in skipped and maps["guided_cam"] is not None:
+        panels.append(("guided Grad-CAM", maps["guided_cam"].map, True))
     for note in cam.notes:
         st.info(note, icon=":material/info:")
 elif maps["cam_error"]:
@@ -117,17 +113,17 @@ elif maps["cam_error"]:
 
 if "guided" not in skipped and maps["guided"].rule_applied:
     st.caption(f"Rules were applied to {maps['guided'].rule_applied} activation calls ({len(maps['guided'].rule_modules)} modules). Score of the target: {vanilla.score:.4g}.")
-st.plotly_chart(figures.attribution_panels(panels, title=f"Target: {what}"), key="sal-panels")
+st.plotly_chart(vc.figures.attribution_panels(panels, title=f"Target: {what}"), key="sal-panels")
 
 st.subheader("Over the image")
 names = [p[0] for p in panels]
 a, b = st.columns([1, 1])
 chosen = a.selectbox("Map", names, index=names.index(f"Grad-CAM ({cam.layer})") if cam is not None else 0, key="sal-overlay", bind="query-params")
 title, heat, signed = panels[names.index(chosen)]
-a.plotly_chart(figures.heatmap_overlay(vanilla.image, figures.normalised(heat, signed), f"{title} — {what}", signed=signed, opacity=opacity, zmax=1.0, unit="(relative)"), key="sal-overlay-fig")
-pictures = [figures.gradient_picture(maps[rule].attribution) for rule in ("vanilla", "guided", "deconvnet") if rule not in skipped]
+a.plotly_chart(vc.figures.heatmap_overlay(vanilla.image, vc.figures.normalised(heat, signed), f"{title} — {what}", signed=signed, opacity=opacity, zmax=1.0, unit="(relative)"), key="sal-overlay-fig")
+pictures = [vc.figures.gradient_picture(maps[rule].attribution) for rule in ("vanilla", "guided", "deconvnet") if rule not in skipped]
 labels = [rule for rule in ("vanilla", "guided", "deconvnet") if rule not in skipped]
-b.plotly_chart(figures.image_grid([vanilla.image] + pictures, ["input"] + [f"{r} (as a picture)" for r in labels], columns=2, height_per_row=230), key="sal-pictures")
+b.plotly_chart(vc.figures.image_grid([vanilla.image] + pictures, ["input"] + [f"{r} (as a picture)" for r in labels], columns=2, height_per_row=230), key="sal-pictures")
 
 st.subheader("Shares of the score: gradient × input and integrated gradients")
 st.caption(
@@ -137,7 +133,7 @@ st.caption(
 )
 c1, c2 = st.columns(2)
 baseline = c1.selectbox(
-    "Baseline", BASELINES, key="sal-ig-baseline",
+    "Baseline", vc.BASELINES, key="sal-ig-baseline",
     format_func={"black": "black picture", "blurred": "blurred copy (σ = 10 px)", "mean": "data mean (grey)"}.get,
     help="The picture that stands for 'no evidence'; the attributions explain the score's change from it.", bind="query-params",
 )
@@ -147,7 +143,7 @@ with widgets.guard("integrating gradients"):
     shares = resources.path_attributions(selection.model_key, selection.image_key, target, baseline, ig_steps, m, selection.image, _on_step=on_ig_step)
 ig, gxi = shares["integrated_gradients"], shares["gradient_x_input"]
 st.plotly_chart(
-    figures.attribution_panels([("gradient × input", gxi.map, True), (f"integrated gradients ({baseline} baseline)", ig.map, True)], columns=2, height_per_row=360),
+    vc.figures.attribution_panels([("gradient × input", gxi.map, True), (f"integrated gradients ({baseline} baseline)", ig.map, True)], columns=2, height_per_row=360),
     key="sal-shares",
 )
 change = ig.score - (ig.baseline_score or 0.0)

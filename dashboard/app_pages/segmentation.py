@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+import viz_core as vc
 from dashboard import resources, widgets
-from viz_core import figures
 
 widgets.page_header(
     "Segmentation",
@@ -38,16 +38,12 @@ if low >= high:
     st.stop()
 
 with widgets.guard("segmenting"):
-    attribution, segmentation = resources.saliency_segmentation(selection.model_key, selection.image_key, klass, source, high, low, iterations, m, selection.image)
+    attribution, segmentation = resources.saliency_segmentation(selection.model_key, selection.image_key, vc.class_logit(klass), source, high, low, iterations, m, selection.image)
 
-if m.warnings:
-    st.warning("These weights are random: the saliency reflects no learned object, so neither does the mask.", icon=":material/warning:")
+widgets.random_weights_warning(m, "the saliency reflects no learned object, so neither does the mask.")
 if source == "guided" and attribution.rule_applied == 0:
     st.warning(attribution.notes[0] if attribution.notes else "Guided backprop does not apply to this model.", icon=":material/block:")
-st.plotly_chart(
-    figures.segmentation_panels(segmentation.image, segmentation.saliency, segmentation.seeds, segmentation.mask, f"{attribution.target} — foreground {segmentation.foreground_share:.0%} of the image"),
-    key="seg-panels",
-)
+st.plotly_chart(vc.figures.figure(segmentation, title=f"{attribution.target} — foreground {segmentation.foreground_share:.0%} of the image"), key="seg-panels")
 st.metric("Foreground share", f"{segmentation.foreground_share:.1%}")
 cutout = segmentation.image * segmentation.mask[..., None]
 widgets.downloads(

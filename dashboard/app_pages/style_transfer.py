@@ -6,7 +6,6 @@ import hashlib
 import streamlit as st
 
 from dashboard import resources, widgets
-from viz_core import figures
 import viz_core as vc
 
 SIDEBAR = "The sidebar image"
@@ -87,39 +86,35 @@ if content is None or style is None:
 if not style_layers:
     st.error("Pick at least one style layer.", icon=":material/error:")
     st.stop()
-if "random" in m.weights.lower():
-    st.warning("This model has random weights: its features describe no learned textures, so the result means little.", icon=":material/warning:")
+widgets.random_weights_warning(m, "its features describe no learned textures, so the result means little.")
 
-settings = (
-    ("content_layer", content_layer),
-    ("style_layers", tuple(style_layers)),
-    ("style_weights", tuple(layer_weights)),
-    ("content_weight", float(content_weight)),
-    ("style_weight", float(style_weight)),
-    ("tv_weight", float(tv_weight)),
-    ("steps", steps),
-    ("optimizer", optimizer),
-    ("init", init),
-    ("seed", seed),
-    ("size", None if size == height else size),
+settings = vc.Style(
+    content_layer=content_layer,
+    style_layers=tuple(style_layers),
+    style_weights=tuple(layer_weights),
+    content_weight=float(content_weight),
+    style_weight=float(style_weight),
+    tv_weight=float(tv_weight),
+    steps=steps,
+    optimizer=optimizer,
+    init=init,
+    seed=seed,
+    size=None if size == height else size,
 )
 run_key = (selection.model_key, content_key, style_key, settings)
 if submitted:
     st.session_state["style-run"] = run_key
 if st.session_state.get("style-run") != run_key:
     st.info(f"Press **Paint** to run {steps} steps (a few seconds to a minute on a CPU).", icon=":material/brush:")
-    st.plotly_chart(figures.image_grid([(m.image01(content) * 255).round().astype("uint8"), (m.image01(style) * 255).round().astype("uint8")], [f"content: {content_name}", f"style: {style_name}"], columns=2, height_per_row=300), key="style-inputs")
+    st.plotly_chart(vc.figures.image_grid([(m.image01(content) * 255).round().astype("uint8"), (m.image01(style) * 255).round().astype("uint8")], [f"content: {content_name}", f"style: {style_name}"], columns=2, height_per_row=300), key="style-inputs")
     st.stop()
 
 with widgets.guard("painting"):
     result = resources.style_transfer(selection.model_key, content_key, style_key, settings, m, content, style, widgets.progress("Painting", preview=True))
 
-st.plotly_chart(
-    figures.image_grid([result.content, result.style, result.image], [f"content: {content_name}", f"style: {style_name}", f"result ({result.params['optimizer']}, {len(result.style_loss)} steps)"], columns=3, height_per_row=320),
-    key="style-result",
-)
+st.plotly_chart(vc.figures.figure(result), key="style-result")
 left, right = st.columns([1.6, 1])
-left.plotly_chart(figures.style_losses(result), key="style-losses")
+left.plotly_chart(vc.figures.style_losses(result), key="style-losses")
 metrics = result.metrics
 right.metric("Style loss", f"{metrics['style_loss_end']:.3g}", f"{-metrics['style_drop']:.0%} from {metrics['style_loss_start']:.3g}", delta_color="inverse")
 right.metric("Content loss", f"{metrics['content_loss_end']:.3g}", help="Relative distance of the content layer's features from the content image's (0 = identical, 1 = as far as a blank).")

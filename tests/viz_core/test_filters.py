@@ -38,7 +38,7 @@ def test_shared_scale_uses_one_range() -> None:
 def test_deeper_conv_is_a_grid_of_kernels() -> None:
     m = tiny()
     result = vc.filters(m, "2")
-    assert result.mode == "kernels" and result.kernels.shape == (3, 2, 3, 3) and "hard to read" in result.note
+    assert result.mode == "kernels" and result.kernels.shape == (3, 2, 3, 3) and "hard to read" in result.notes[0]
     weight = m.model[2].weight.detach().numpy()
     np.testing.assert_allclose(result.kernels[1], weight[1] / np.abs(weight[1]).max(), rtol=1e-6)
 
@@ -52,7 +52,7 @@ def test_lite0_stem_and_depthwise_layers(lite0: vc.LoadedModel) -> None:
     stem = vc.filters(lite0)
     assert stem.layer == "conv_stem" and stem.tiles.shape == (32, 3, 3, 3)
     depthwise = vc.filters(lite0, "blocks.1.0.conv_dw")
-    assert depthwise.mode == "kernels" and depthwise.kernels.shape[1] == 1 and "depthwise" in depthwise.note
+    assert depthwise.mode == "kernels" and depthwise.kernels.shape[1] == 1 and "depthwise" in depthwise.notes[0]
 
 
 def test_digits_first_layer_is_gray_tiles() -> None:
@@ -64,5 +64,5 @@ def test_digits_first_layer_is_gray_tiles() -> None:
 def test_non_conv_layers_are_refused() -> None:
     with pytest.raises(vc.LayerError, match="not a 2-D convolution"):
         vc.filters(tiny(), "4")
-    with pytest.raises(vc.LayerError, match="Unknown scale"):
+    with pytest.raises(vc.SettingsError, match="Unknown scale"):
         vc.filters(tiny(), scale="global")

@@ -1,6 +1,7 @@
 """Layer catalogue and targets: shapes are measured, targets score what they claim, bad indices explain."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -54,3 +55,73 @@ def test_targets_validate_with_clear_messages(lite0: vc.LoadedModel) -> None:
         as_target(vc.unit("nope", 0), lite0)
     with pytest.raises(vc.TargetError):
         as_target(True, lite0)
+
+
+class _ChannelsLast(torch.nn.Module):
+    """A conv whose output is handed on as (B, H, W, C), as Swin-like stages do."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 5, 3, padding=1)
+        self.stage = torch.nn.Identity()
+        self.head = torch.nn.Linear(5, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        nhwc = self.stage(self.conv(x).permute(0, 2, 3, 1))
+        return self.head(nhwc.mean(dim=(1, 2)))
+
+
+def _channels_last_model() -> vc.LoadedModel:
+    config = {"input_size": (3, 12, 12), "mean": (0.5,) * 3, "std": (0.5,) * 3, "crop_pct": 1.0}
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        return vc.LoadedModel.from_module(_ChannelsLast(), data_config=config, class_names=["a", "b"])
+
+
+def test_geometry_views_every_layout_as_channels_at_positions() -> None:
+    conv = torch.arange(2 * 3 * 2 * 4, dtype=torch.float32).view(2, 3, 2, 4)
+    assert torch.equal(vc.Geometry("map").grid(conv), conv)
+    assert torch.equal(vc.Geometry("map", channels_last=True).grid(conv.permute(0, 2, 3, 1)), conv)
+    tokens = torch.cat([torch.full((2, 1, 3), -1.0), conv.flatten(2).transpose(1, 2)], dim=1)  # a class token, then 2x4 patches
+    assert torch.equal(vc.Geometry("tokens", prefix=1, aspect=0.5).grid(tokens), conv)
+    assert vc.Geometry.infer(torch.zeros(1, 17, 8)).prefix == 1  # a square 4x4 grid after one token
+    assert vc.Geometry("vector").grid(torch.ones(2, 7)).shape == (2, 7, 1, 1)
+    assert vc.Geometry("vector").positions(torch.ones(2, 7)).shape == (2, 7, 1)
+
+
+def test_channels_last_maps_are_recognised_and_targets_read_them(generator: torch.Generator) -> None:
+    m = _channels_last_model()
+    info = find_layer(m.layers(), "stage")
+    conv = find_layer(m.layers(), "conv")
+    assert info.channels_last and not conv.channels_last
+    assert info.channels == 5 and info.spatial == (12, 12) and vc.position_grid(info) == (0, 12, 12)
+    x = torch.randn(1, 3, 12, 12, generator=generator)
+    with torch.no_grad():
+        nchw = m.model.conv(x)
+    target = as_target(vc.unit("stage", 4, 2, 7), m)
+    assert float(target.score(torch.zeros(1, 2), {"stage": nchw.permute(0, 2, 3, 1)})) == pytest.approx(float(nchw[0, 4, 2, 7]))
+    channel_map = vc.channel_map(m, x, "stage", 4)
+    assert channel_map.shape == (12, 12) and np.allclose(channel_map, nchw[0, 4].detach().numpy(), atol=1e-5)
+
+
+def test_default_layers_for_each_purpose(lite0: vc.LoadedModel, random_cnn: vc.LoadedModel, random_vit: vc.LoadedModel) -> None:
+    assert vc.default_layer(lite0, "grad_cam") == "bn2"
+    assert vc.default_layer(lite0, "neuron") == "blocks.5" and vc.default_layer(lite0, "deepdream") == "blocks.3"
+    assert lite0.stages == ("blocks.0", "blocks.1", "blocks.2", "blocks.4", "blocks.6")
+    assert vc.default_layer(random_cnn, "grad_cam") == "layer4" and vc.default_layer(random_cnn, "neuron") == "layer3"
+    assert vc.default_layer(random_vit, "grad_cam") == "blocks.11.norm1" and vc.default_layer(random_vit, "unit") == "blocks.6"
+    assert vc.spread_stages(lite0, 3) == ["blocks.1", "blocks.4", "blocks.6"]
+    with pytest.raises(vc.SettingsError, match="Unknown purpose"):
+        vc.default_layer(lite0, "style")
+
+
+def test_one_target_vocabulary(random_cnn: vc.LoadedModel) -> None:
+    assert as_target(7, random_cnn) == vc.class_logit(7)  # a plain int is a logit everywhere
+    for target in (vc.class_logit(3), vc.class_prob(3), vc.unit("layer2", 5), vc.unit("layer2", 5, 1, 2)):
+        assert vc.from_spec(target.spec()) == target
+    centre = vc.centre_unit(random_cnn, "layer2", 5)  # layer2 is an 8x8 map at 64 px
+    assert (centre.y, centre.x) == (4, 4)
+    with pytest.raises(vc.TargetError, match="no spatial positions"):
+        vc.centre_unit(random_cnn, "fc", 0)
+    with pytest.raises(vc.TargetError, match="kind"):
+        vc.from_spec({"kind": "pixel"})

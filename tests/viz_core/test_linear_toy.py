@@ -68,7 +68,7 @@ def test_digits_classifier_learns(digits: toy.DigitsClassifier) -> None:
 
 def test_digit_margin_grows_exactly_without_clipping(digits: toy.DigitsClassifier) -> None:
     result = toy.fool_digit(digits, 0, target=(digits.test_labels[0] + 1) % 10, eps=0.05, clip=False)
-    direction = digits.weights[result.target] - digits.weights[result.source]
+    direction = digits.weights[result.target_class] - digits.weights[result.source]
     assert result.margin_gain == pytest.approx(0.05 * np.abs(direction).sum(), rel=1e-10)
     assert result.margin_gain == pytest.approx(result.predicted_gain, rel=1e-10)
     assert np.abs(result.perturbation).max() == pytest.approx(0.05)

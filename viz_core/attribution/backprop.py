@@ -14,18 +14,23 @@ derivative; replacing a gate's derivative by 1 (deconvnet) would be meaningless.
 """
 from __future__ import annotations
 
+from typing import Union
+
 import numpy as np
 import torch
 from torch import nn
 
-from ..errors import ConvlensError
+from ..errors import SettingsError
+from ..hooks import GradientRule
 from ..hub import LoadedModel
 from ..layers import is_elementwise_activation
 from ..results import Attribution
-from ..targets import Target, TargetLike, as_target
+from ..targets import Target, TargetLike, as_target, target_spec
 from .common import ImageInput, PassResult, as_input, forward_backward
 
 RULES = ("vanilla", "guided", "deconvnet")
+# a rule by name, or any function (module, activation input, grad_out) -> grad_in
+Rule = Union[str, GradientRule]
 GATES: tuple[type[nn.Module], ...] = (nn.Sigmoid, nn.Tanh, nn.Hardsigmoid)
 GATE_NAMES = frozenset({"Sigmoid", "Tanh", "Hardsigmoid", "HardSigmoid"})  # timm defines its own classes too
 
@@ -63,7 +68,7 @@ def deconvnet_rule(module: nn.Module, x: torch.Tensor, grad_out: torch.Tensor) -
     return grad_out.clamp(min=0)
 
 
-_RULE_FUNCTIONS = {"vanilla": None, "guided": guided_rule, "deconvnet": deconvnet_rule}
+_RULE_FUNCTIONS: dict[str, GradientRule | None] = {"vanilla": None, "guided": guided_rule, "deconvnet": deconvnet_rule}
 
 
 def rule_modules(model: nn.Module) -> dict[str, nn.Module]:
@@ -75,10 +80,13 @@ def rule_modules(model: nn.Module) -> dict[str, nn.Module]:
     }
 
 
-def check_rule(rule: str) -> str:
+def resolve_rule(rule: Rule) -> tuple[str, GradientRule | None]:
+    """(name, function) of a rule given by name or as a function (None: the true gradient)."""
+    if callable(rule):
+        return getattr(rule, "__name__", "custom rule"), rule
     if rule not in RULES:
-        raise ConvlensError(f"Unknown backprop rule '{rule}'.", f"Use one of: {', '.join(RULES)}.")
-    return rule
+        raise SettingsError(f"Unknown backprop rule '{rule}'.", f"Use one of: {', '.join(RULES)}, or pass a function (module, x, grad_out) -> grad_in.")
+    return rule, _RULE_FUNCTIONS[rule]
 
 
 def rule_notes(rule: str, applied: int) -> tuple[str, ...]:
@@ -91,60 +99,48 @@ def rule_notes(rule: str, applied: int) -> tuple[str, ...]:
     return ()
 
 
-def gradients(m: LoadedModel, x: torch.Tensor, target: Target, rule: str = "vanilla", layer: str | None = None) -> PassResult:
-    """Batched forward + gradient with a named rule (see `common.forward_backward`)."""
-    function = _RULE_FUNCTIONS[check_rule(rule)]
+def gradients(m: LoadedModel, x: torch.Tensor, target: Target, rule: Rule = "vanilla", layer: str | None = None) -> PassResult:
+    """Batched forward + gradient with a rule (see `common.forward_backward`)."""
+    _, function = resolve_rule(rule)
     modules = rule_modules(m.model) if function is not None else None
     return forward_backward(m, x, target, function, modules, layer)
 
 
-def picture(m: LoadedModel, x: torch.Tensor) -> np.ndarray:
-    """The HxWx3 uint8 picture the model saw for a normalised (1, C, H, W) input."""
-    return m.deprocess(x)
-
-
-def backprop(m: LoadedModel, image: ImageInput, target: TargetLike, rule: str = "vanilla") -> Attribution:
-    """d target / d input with a backprop rule: vanilla, guided or deconvnet.
+def backprop(m: LoadedModel, image: ImageInput, target: TargetLike, *, rule: Rule = "vanilla") -> Attribution:
+    """d target / d input with a backprop rule: vanilla, guided, deconvnet, or your own function.
 
     `target` is a class index, `class_logit(k)`, `class_prob(k)` or `unit(layer, channel, y, x)`
-    of any catalogue layer. The attribution is (C, H, W) in normalised input units.
+    of any catalogue layer. The attribution is (C, H, W) in normalised input units; its
+    `.saliency` is Simonyan et al.'s (2014) saliency map, max_c |gradient|.
     """
-    check_rule(rule)
+    name, _ = resolve_rule(rule)
     goal = as_target(target, m)
-    return _backprop(m, as_input(m, image), goal, rule)
-
-
-def _backprop(m: LoadedModel, x: torch.Tensor, goal: Target, rule: str) -> Attribution:
+    x = as_input(m, image)
     result = gradients(m, x, goal, rule)
     return Attribution(
-        method=rule,
+        method=name,
         attribution=result.input_grad[0].cpu().numpy().astype(np.float32),
-        image=picture(m, x),
+        image=m.deprocess(x),
         target=goal.describe(m),
         score=float(result.scores[0]),
-        rule=rule,
+        rule=name,
         rule_applied=result.applied,
         rule_modules=result.modules,
-        params={"method": rule, "rule": rule, "target": goal.describe(m)},
-        notes=rule_notes(rule, result.applied),
+        params={"method": "backprop", "rule": name, "target": target_spec(goal)},
+        notes=rule_notes(name, result.applied),
     )
-
-
-def saliency(m: LoadedModel, image: ImageInput, target: TargetLike) -> Attribution:
-    """Simonyan et al. (2014) saliency: the vanilla gradient; read `.saliency` = max_c |grad|."""
-    return backprop(m, image, target, "vanilla")
 
 
 def gradient_x_input(m: LoadedModel, image: ImageInput, target: TargetLike) -> Attribution:
     """Gradient times input (Shrikumar et al., 2016): a first-order share of the score per value."""
     goal = as_target(target, m)
     x = as_input(m, image)
-    base = _backprop(m, x, goal, "vanilla")
+    base = backprop(m, x, goal)
     return Attribution(
         method="gradient_x_input",
         attribution=(base.attribution * x[0].cpu().numpy()).astype(np.float32),
         image=base.image,
         target=base.target,
         score=base.score,
-        params={"method": "gradient_x_input", "target": base.target},
+        params={"method": "gradient_x_input", "target": target_spec(goal)},
     )

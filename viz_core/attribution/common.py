@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..errors import ConvlensError, ImageError, LayerError
+from ..errors import ImageError, LayerError, SettingsError
 from ..hooks import GradientRule, activation_rule, capture, model_lock
 from ..hub import LoadedModel
 from ..images import ImageLike
@@ -112,5 +112,5 @@ def check_int(value: int, name: str, low: int = 1, high: int | None = None) -> i
     """An integer parameter in [low, high], or a message that says the valid range."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value or value < low or (high is not None and value > high):
         valid = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ConvlensError(f"{name} must be a whole number {valid}; got {value!r}.")
+        raise SettingsError(f"{name} must be a whole number {valid}; got {value!r}.")
     return int(value)

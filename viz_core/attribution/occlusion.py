@@ -9,13 +9,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..errors import ConvlensError
+from ..errors import SettingsError
 from ..hooks import capture, model_lock
 from ..hub import LoadedModel
-from ..results import OcclusionMap, OnStep, report
-from ..targets import ClassLogit, TargetLike, as_target
-from .backprop import picture
 from ..images import gaussian_blur
+from ..results import OcclusionMap, OnStep, report
+from ..targets import TargetLike, as_target, target_spec
 from .common import ImageInput, as_input, check_int
 
 FILLS = ("grey", "mean", "blur", "black")
@@ -40,38 +39,38 @@ def fill_image(m: LoadedModel, x: torch.Tensor, fill: str) -> torch.Tensor:
         return x.mean(dim=(2, 3), keepdim=True).expand_as(x).clone()
     if fill == "blur":
         return gaussian_blur(x, max(x.shape[-1], x.shape[-2]) / 28)
-    raise ConvlensError(f"Unknown fill '{fill}'.", f"Use one of: {', '.join(FILLS)}.")
+    raise SettingsError(f"Unknown fill '{fill}'.", f"Use one of: {', '.join(FILLS)}.")
 
 
 def occlusion(
     m: LoadedModel,
     image: ImageInput,
     target: TargetLike,
+    *,
     patch: int = 32,
     stride: int = 8,
     fill: str = "grey",
-    *,
-    batch: int = 32,
+    batch_size: int = 32,
     on_step: OnStep | None = None,
 ) -> OcclusionMap:
     """Score of `target` with a `patch`-pixel square hidden at every `stride`-th position.
 
-    An int target means that class's probability (what Zeiler & Fergus plot); pass
-    `class_logit(k)` or a unit for another score. `fill` is what the square shows: grey (pixel
-    0.5), the image's mean colour, a blurred copy of the image, or black.
+    As everywhere, an int target is that class's logit; Zeiler & Fergus plot the probability,
+    `class_prob(k)` (the dashboard's choice). A unit target maps where a neuron's evidence sits.
+    `fill` is what the square shows: grey (pixel 0.5), the image's mean colour, a blurred copy
+    of the image, or black.
     """
-    goal = ClassLogit(int(target), probability=True) if isinstance(target, int) and not isinstance(target, bool) else target
-    goal = as_target(goal, m)
+    goal = as_target(target, m)
     x = as_input(m, image)
     height, width = x.shape[2], x.shape[3]
     if isinstance(patch, (int, float)) and not isinstance(patch, bool) and patch > min(height, width):
-        raise ConvlensError(
+        raise SettingsError(
             f"The {patch}-pixel patch is larger than the {height}×{width} image the model sees.",
             f"Pick a patch of at most {min(height, width)} pixels.",
         )
     patch = check_int(patch, "The patch size", 1, min(height, width))
     stride = check_int(stride, "The stride", 1, patch)
-    batch = check_int(batch, "The batch size", 1, 512)
+    batch = check_int(batch_size, "The batch size", 1, 512)
     filler = fill_image(m, x, fill)
     ys, xs = positions(height, patch, stride), positions(width, patch, stride)
     grid = [(y, x0) for y in ys for x0 in xs]
@@ -107,7 +106,7 @@ def occlusion(
         base_score=base_score,
         base_winner=base_winner,
         class_names={k: m.class_names[k] for k in sorted(found)},
-        image=picture(m, x),
+        image=m.deprocess(x),
         target=goal.describe(m),
-        params={"method": "occlusion", "patch": patch, "stride": stride, "fill": fill, "target": goal.describe(m)},
+        params={"method": "occlusion", "patch": patch, "stride": stride, "fill": fill, "target": target_spec(goal)},
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ConvlensError, ImageError
+from ..errors import ConvlensError, ImageError, SettingsError
 from ..results import Segmentation
 from .common import check_int
 
@@ -49,7 +49,7 @@ def grabcut_from_saliency(
     if not np.isfinite(heat).all():
         raise ImageError("The saliency map contains NaN or infinite values.")
     if not 0 < background_quantile < foreground_quantile < 1:
-        raise ConvlensError(
+        raise SettingsError(
             f"Quantiles must satisfy 0 < background ({background_quantile}) < foreground ({foreground_quantile}) < 1.",
             "The defaults are 0.30 and 0.95, as in Simonyan et al.",
         )

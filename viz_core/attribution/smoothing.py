@@ -8,12 +8,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..errors import ConvlensError
+from ..errors import SettingsError
 from ..hub import LoadedModel
-from ..results import Attribution, OnStep, report
-from ..targets import TargetLike, as_target
-from .backprop import check_rule, gradients, picture, rule_notes
 from ..images import gaussian_blur
+from ..results import Attribution, OnStep, report
+from ..targets import TargetLike, as_target, target_spec
+from .backprop import Rule, gradients, resolve_rule, rule_notes
 from .common import ImageInput, as_input, check_int, scores
 
 BASELINES = ("black", "blurred", "mean")
@@ -26,25 +26,25 @@ def smoothgrad(
     *,
     samples: int = 25,
     noise: float = 0.15,
-    rule: str = "vanilla",
-    batch: int = 8,
-    seed: int = 0,
-    generator: torch.Generator | None = None,
+    rule: Rule = "vanilla",
+    batch_size: int = 8,
+    seed: int | torch.Generator = 0,
     on_step: OnStep | None = None,
 ) -> Attribution:
     """Mean gradient over `samples` copies of the image with Gaussian noise added.
 
     `noise` is the noise standard deviation as a fraction of the input's value range
     (max - min), as in the paper (10-20% works well). Noise 0 gives exactly the gradient.
+    `seed`: an int, or a torch.Generator to draw the noise from.
     """
-    check_rule(rule)
+    rule_name, _ = resolve_rule(rule)
     samples = check_int(samples, "The number of samples", 1, 1000)
-    batch = check_int(batch, "The batch size", 1, 256)
+    batch = check_int(batch_size, "The batch size", 1, 256)
     if not 0 <= noise <= 1:
-        raise ConvlensError(f"The noise level must be between 0 and 1 (a fraction of the value range); got {noise}.")
+        raise SettingsError(f"The noise level must be between 0 and 1 (a fraction of the value range); got {noise}.")
     goal = as_target(target, m)
     x = as_input(m, image)
-    rng = generator if generator is not None else torch.Generator(device=x.device).manual_seed(int(seed))
+    rng = seed if isinstance(seed, torch.Generator) else torch.Generator(device=x.device).manual_seed(int(seed))
     sigma = float(noise) * float(x.max() - x.min())
     total = torch.zeros_like(x[0])
     applied, modules, done = 0, (), 0
@@ -60,14 +60,14 @@ def smoothgrad(
     return Attribution(
         method="smoothgrad",
         attribution=(total / samples).cpu().numpy().astype(np.float32),
-        image=picture(m, x),
+        image=m.deprocess(x),
         target=goal.describe(m),
         score=float(scores(m, x, goal)[0]),
-        rule=rule,
+        rule=rule_name,
         rule_applied=applied,
         rule_modules=modules,
-        params={"method": "smoothgrad", "samples": samples, "noise": float(noise), "rule": rule, "seed": None if generator is not None else int(seed), "target": goal.describe(m)},
-        notes=rule_notes(rule, applied),
+        params={"method": "smoothgrad", "samples": samples, "noise": float(noise), "rule": rule_name, "seed": None if isinstance(seed, torch.Generator) else int(seed), "target": target_spec(goal)},
+        notes=rule_notes(rule_name, applied),
     )
 
 
@@ -75,7 +75,7 @@ def baseline_input(m: LoadedModel, x: torch.Tensor, baseline: str | torch.Tensor
     """The reference input: black pixels, a blurred copy, the data mean (normalised zero), or a tensor."""
     if isinstance(baseline, torch.Tensor):
         if baseline.shape[-3:] != x.shape[-3:]:
-            raise ConvlensError(f"The baseline has shape {tuple(baseline.shape)}; the input is {tuple(x.shape)}.")
+            raise SettingsError(f"The baseline has shape {tuple(baseline.shape)}; the input is {tuple(x.shape)}.")
         return baseline.detach().to(x).reshape(x.shape)
     if baseline == "black":
         low, _ = m.preprocessing.bounds()
@@ -84,7 +84,7 @@ def baseline_input(m: LoadedModel, x: torch.Tensor, baseline: str | torch.Tensor
         return gaussian_blur(x, blur_sigma)
     if baseline == "mean":
         return torch.zeros_like(x)
-    raise ConvlensError(f"Unknown baseline '{baseline}'.", f"Use one of: {', '.join(BASELINES)}, or a tensor.")
+    raise SettingsError(f"Unknown baseline '{baseline}'.", f"Use one of: {', '.join(BASELINES)}, or a tensor.")
 
 
 def integrated_gradients(
@@ -94,7 +94,7 @@ def integrated_gradients(
     *,
     baseline: str | torch.Tensor = "black",
     steps: int = 32,
-    batch: int = 8,
+    batch_size: int = 8,
     on_step: OnStep | None = None,
 ) -> Attribution:
     """(x - x') * integral_0^1 grad f(x' + a (x - x')) da, by Gauss-Legendre quadrature.
@@ -105,7 +105,7 @@ def integrated_gradients(
     and the error falls like 1/steps.
     """
     steps = check_int(steps, "The number of steps", 1, 1000)
-    batch = check_int(batch, "The batch size", 1, 256)
+    batch = check_int(batch_size, "The batch size", 1, 256)
     goal = as_target(target, m)
     x = as_input(m, image)
     reference = baseline_input(m, x, baseline)
@@ -124,10 +124,10 @@ def integrated_gradients(
     return Attribution(
         method="integrated_gradients",
         attribution=(delta[0] * total).cpu().numpy().astype(np.float32),
-        image=picture(m, x),
+        image=m.deprocess(x),
         target=goal.describe(m),
         score=float(ends[0]),
         baseline_score=float(ends[1]),
-        params={"method": "integrated_gradients", "baseline": baseline if isinstance(baseline, str) else "tensor", "steps": steps, "target": goal.describe(m)},
+        params={"method": "integrated_gradients", "baseline": baseline if isinstance(baseline, str) else "tensor", "steps": steps, "target": target_spec(goal)},
     )
 

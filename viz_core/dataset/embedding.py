@@ -16,8 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..errors import DatasetError, LayerError
-from ..layers import find_layer, token_grid
+from ..errors import DatasetError, LayerError, SettingsError
+from ..layers import Geometry, find_layer
 from ..results import Features, Neighbours, OnStep, Projection, report
 from .scan import Batch, scan
 from .sources import CollectionSource, collection as as_collection
@@ -32,12 +32,13 @@ METHODS = ("pca", "tsne", "umap")
 class FeatureCollector:
     """Consumer: one vector per image (penultimate code or a pooled layer), predictions, thumbnails."""
 
-    def __init__(self, layer: str | None = None, pool: str = "avg", dtype: str = "float32", thumbnail: int = 48) -> None:
+    def __init__(self, layer: str | None = None, pool: str = "avg", dtype: str = "float32", thumbnail: int = 48, geometry: Geometry | None = None) -> None:
         if pool not in ("avg", "flatten"):
-            raise LayerError(f"Unknown pooling '{pool}'.", "Use 'avg' (global average) or 'flatten'.")
+            raise SettingsError(f"Unknown pooling '{pool}'.", "Use 'avg' (global average) or 'flatten'.")
         if dtype not in ("float32", "float16"):
-            raise LayerError(f"Unknown feature dtype '{dtype}'.", "Use 'float32' or 'float16'.")
+            raise SettingsError(f"Unknown feature dtype '{dtype}'.", "Use 'float32' or 'float16'.")
         self.layer, self.pool, self.dtype, self.thumbnail = layer, pool, np.dtype(dtype), int(thumbnail)
+        self.geometry = geometry
         self.wants_pre_logits = layer is None
         self.values: list[np.ndarray] = []
         self.predicted: list[np.ndarray] = []
@@ -52,14 +53,9 @@ class FeatureCollector:
             assert batch.pre_logits is not None
             return batch.pre_logits.flatten(1)
         act = batch.activations[self.layer]
-        if self.pool == "flatten" or act.ndim == 2:
+        if self.pool == "flatten" or act.ndim <= 2:
             return act.flatten(1)
-        if act.ndim == 4:
-            return act.mean(dim=(2, 3))
-        if act.ndim == 3:
-            prefix, _, _ = token_grid(act.shape[1])
-            return act[:, prefix:].mean(dim=1)
-        return act.flatten(1)
+        return (self.geometry or Geometry.infer(act)).positions(act).mean(dim=2)
 
     def update(self, batch: Batch) -> None:
         self.values.append(self._vector(batch).float().cpu().numpy().astype(self.dtype))
@@ -89,13 +85,15 @@ def features(
     images (seeded) from a big collection; float16 halves the memory.
     """
     c = as_collection(source)
+    geometry = None
     if layer is not None:
         info = find_layer(m.layers(), layer)
         if info.layout == "none":
             raise LayerError(f"Layer '{layer}' outputs no tensor to take features from.", "Pick a block, conv or token layer.")
+        geometry = info.geometry
     subset, chosen = c.sample(limit, seed)
-    collector = FeatureCollector(layer, pool, dtype, thumbnail)
-    scanned = scan(m, subset, [collector], batch_size, on_step)
+    collector = FeatureCollector(layer, pool, dtype, thumbnail, geometry)
+    scanned = scan(m, subset, [collector], batch_size=batch_size, on_step=on_step)
     rows = np.concatenate(collector.indices)
     return Features(
         values=np.concatenate(collector.values),
@@ -111,6 +109,7 @@ def features(
         collection=c.title,
         collection_digest=c.digest,
         skipped=scanned.skipped,
+        params={"method": "features", "layer": layer or PRE_LOGITS, "pool": pool, "dtype": dtype, "limit": limit, "seed": seed, "collection": c.title, "collection_digest": c.digest},
     )
 
 
@@ -166,7 +165,7 @@ def project(
     """
     values = np.asarray(data.values if isinstance(data, Features) else data, dtype=np.float32)
     if method not in METHODS:
-        raise DatasetError(f"Unknown projection '{method}'.", f"Use one of: {', '.join(METHODS)}.")
+        raise SettingsError(f"Unknown projection '{method}'.", f"Use one of: {', '.join(METHODS)}.")
     if values.ndim != 2 or values.shape[0] < 3:
         raise DatasetError(f"Need at least 3 feature vectors to project; got shape {values.shape}.", "Use a larger collection.")
     if not np.isfinite(values).all():
@@ -215,7 +214,7 @@ def _distances(matrix: np.ndarray, query: np.ndarray, metric: str) -> np.ndarray
         return 1.0 - (matrix @ query) / norms
     if metric == "euclidean":
         return np.linalg.norm(matrix - query, axis=1)
-    raise DatasetError(f"Unknown metric '{metric}'.", "Use 'cosine' or 'euclidean'.")
+    raise SettingsError(f"Unknown metric '{metric}'.", "Use 'cosine' or 'euclidean'.")
 
 
 def neighbours(f: Features, index: int, k: int = 8, space: str = "features", metric: str | None = None) -> Neighbours:
@@ -231,12 +230,12 @@ def neighbours(f: Features, index: int, k: int = 8, space: str = "features", met
     elif space == "pixels":
         matrix, metric = f.thumbnails.reshape(len(f.thumbnails), -1).astype(np.float32) / 255.0, metric or "euclidean"
     else:
-        raise DatasetError(f"Unknown space '{space}'.", "Use 'features' or 'pixels'.")
+        raise SettingsError(f"Unknown space '{space}'.", "Use 'features' or 'pixels'.")
     distances = _distances(matrix, matrix[index], metric)
     distances[index] = np.inf
     count = int(min(k, len(distances) - 1))
     order = np.argsort(distances, kind="stable")[:count]
-    return Neighbours(int(index), order.astype(np.int64), distances[order].astype(np.float32), space, metric)
+    return Neighbours(int(index), order.astype(np.int64), distances[order].astype(np.float32), space, metric, params={"index": int(index), "k": count, "space": space, "metric": metric})
 
 
 def mosaic(coords: np.ndarray, thumbnails: np.ndarray, grid: int = 24) -> np.ndarray:

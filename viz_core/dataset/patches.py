@@ -16,9 +16,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import LayerError
+from ..errors import LayerError, SettingsError
 from ..hooks import activation_rule, capture, on_forward
-from ..layers import find_layer, is_elementwise_activation, token_grid
+from ..layers import Geometry, LayerInfo, default_layer, find_layer, is_elementwise_activation, token_grid
 from ..results import OnStep, TopPatches, report
 from .scan import Batch, scan
 from .sources import CollectionSource, collection as as_collection
@@ -55,36 +55,16 @@ class ReceptiveField:
         return top + dy, left + dx, bottom + dy, right + dx
 
 
-def _grid(shape: Sequence[int], layer: str) -> tuple[str, int, int, int]:
-    """(layout, prefix tokens, grid height, grid width) of one image's activation shape."""
-    if len(shape) == 3:
-        return "map", 0, int(shape[1]), int(shape[2])
-    if len(shape) == 2:
-        prefix, height, width = token_grid(int(shape[0]))
-        return "tokens", prefix, height, width
-    if len(shape) == 1:
-        return "vector", 0, 1, 1
-    raise LayerError(f"Layer '{layer}' has an output of shape {tuple(shape)}; it has no units to rank.", "Pick a conv, block or token layer.")
-
-
-def suggest_layer(m: "LoadedModel") -> str:
-    """A layer whose units see a part of the image, not all of it: the first block or activation
-    at stride 16 or more (CNNs), else the deepest such map layer, else a middle token block (ViTs).
-    """
-    _, in_h, _ = m.input_size
-    layers = m.layers()
-    shallow = [info for info in layers if info.depth <= 2]
-    leaves = [info for info in shallow if not any(other.path.startswith(info.path + ".") for other in shallow)]  # no containers of stages
-    maps = [info for info in leaves if info.layout == "map" and info.kind in ("block", "activation") and info.shape[1] >= 2]
-    for info in maps:
-        if info.shape[1] <= in_h / 16:
-            return info.path
-    if maps:
-        return maps[-1].path
-    tokens = [info for info in leaves if info.layout == "tokens" and info.kind == "block"]
-    if tokens:
-        return tokens[len(tokens) // 2].path
-    raise LayerError(f"{m.name} has no layer with spatial units to rank.", "Top patches need a conv or token layer.")
+def _grid(info: LayerInfo) -> tuple[int, int]:
+    """(grid height, grid width) of a layer's units; a vector layer is one position."""
+    if info.layout == "map" and info.spatial is not None:
+        return info.spatial
+    if info.layout == "tokens":
+        _, height, width = token_grid(info.shape[0])
+        return height, width
+    if info.layout == "vector":
+        return 1, 1
+    raise LayerError(f"Layer '{info.path}' has an output of shape {tuple(info.shape)}; it has no units to rank.", "Pick a conv, block or token layer.")
 
 
 def _average_instead(_name: str, pool: nn.Module, args: tuple[Any, ...], output: Any) -> torch.Tensor | None:
@@ -107,7 +87,7 @@ def receptive_field(m: "LoadedModel", layer: str, samples: int = 2, seed: int = 
     the theoretical field, whatever the weights; `gradient` shows how it is weighted.
     """
     info = find_layer(m.layers(), layer)
-    layout, prefix, height, width = _grid(info.shape, layer)
+    height, width = _grid(info)
     channels, in_h, in_w = m.input_size
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn((samples, channels, in_h, in_w), generator=generator).to(m.device).requires_grad_(True)
@@ -117,13 +97,7 @@ def receptive_field(m: "LoadedModel", layer: str, samples: int = 2, seed: int = 
     # pools swap first (hooks run in order), so a captured pool output is the averaged one
     with on_forward(m.model, pools, _average_instead), capture(m.model, [layer], detach=False) as store, activation_rule(m.model, activations, lambda _mod, _x, grad: grad):
         m.model(x)
-        act = store[layer]
-        if layout == "map":
-            score = act[:, :, cy, cx].sum()
-        elif layout == "tokens":
-            score = act[:, prefix + cy * width + cx, :].sum()
-        else:
-            score = act.sum()
+        score = info.geometry.grid(store[layer])[:, :, cy, cx].sum()
         (grad,) = torch.autograd.grad(score, [x], allow_unused=True)
     if grad is None:
         raise LayerError(f"The output of '{layer}' does not depend on the input image.", "Pick another layer.")
@@ -147,8 +121,9 @@ class TopK:
 
     wants_pre_logits = False
 
-    def __init__(self, layer: str, k: int, channels: Sequence[int] | None = None) -> None:
+    def __init__(self, layer: str, k: int, channels: Sequence[int] | None = None, geometry: Geometry | None = None) -> None:
         self.layer = layer
+        self.geometry = geometry
         self.k = int(k)
         self.channels = None if channels is None else torch.as_tensor(list(channels), dtype=torch.long)
         self.values: torch.Tensor | None = None  # (k, C)
@@ -163,13 +138,7 @@ class TopK:
 
     def update(self, batch: Batch) -> None:
         act = batch.activations[self.layer].float()
-        if act.ndim == 4:
-            flat = act.flatten(2)  # B, C, H*W
-        elif act.ndim == 3:
-            prefix, _, _ = token_grid(act.shape[1])
-            flat = act[:, prefix:, :].transpose(1, 2)  # B, D, patch tokens
-        else:
-            flat = act.reshape(act.shape[0], -1, 1)
+        flat = (self.geometry or Geometry.infer(act)).positions(act)  # B, C, positions
         if self.channels is not None:
             flat = flat[:, self.channels]
         best, where = flat.max(dim=2)  # B, C
@@ -208,15 +177,15 @@ def _window(field: ReceptiveField, y: int, x: int, size: tuple[int, int], image_
 def top_patches(
     m: "LoadedModel",
     source: CollectionSource,
-    layer: str,
+    layer: str | None = None,
+    *,
     channels: Sequence[int] | None = None,
     k: int = 9,
-    *,
     n_channels: int = 8,
     batch_size: int = 32,
     on_step: OnStep | None = None,
 ) -> TopPatches:
-    """The k most activating patches of each channel of `layer` over a collection.
+    """The k most activating patches of each channel of `layer` (None: the model's default) over a collection.
 
     channels: indices to show, or None for the `n_channels` whose maximal response varies most
     across the collection. Each patch is the window of the unit's measured receptive field around
@@ -224,10 +193,12 @@ def top_patches(
     input; for ViT tokens after attention, whose field is global: the token's own patch).
     """
     c = as_collection(source)
+    layer = layer or default_layer(m, "patches")
     info = find_layer(m.layers(), layer)
-    layout, _, grid_h, grid_w = _grid(info.shape, layer)
+    layout = info.layout
+    grid_h, grid_w = _grid(info)
     if k < 1:
-        raise LayerError("k must be at least 1.")
+        raise SettingsError("k must be at least 1.")
     if channels is not None:
         channels = [int(ch) for ch in channels]
         bad = [ch for ch in channels if not 0 <= ch < info.channels]
@@ -235,8 +206,8 @@ def top_patches(
             raise LayerError(f"Channel {bad[0] if bad else '(none)'} is out of range: '{layer}' has {info.channels} channels (0..{info.channels - 1}).")
     report(on_step, 0.0, "measuring the receptive field")
     field = receptive_field(m, layer)
-    top = TopK(layer, k, channels)
-    scanned = scan(m, c, [top], batch_size, on_step=lambda s: report(on_step, 0.05 + 0.85 * s.fraction, s.message))
+    top = TopK(layer, k, channels, info.geometry)
+    scanned = scan(m, c, [top], batch_size=batch_size, on_step=lambda s: report(on_step, 0.05 + 0.85 * s.fraction, s.message))
     variance = top.variance()
     if channels is None:
         order = np.argsort(-variance, kind="stable")[: max(1, min(n_channels, variance.size))]
@@ -293,7 +264,8 @@ def top_patches(
         rf_box=field.box,
         rf_gradient=field.gradient,
         rf_global=field.is_global,
-        note=note,
+        notes=(note,),
+        params={"method": "top_patches", "layer": layer, "channels": None if channels is None else list(channels), "k": int(k), "n_channels": n_channels, "collection": c.title, "collection_digest": c.digest},
         layout=layout,
         grid=(grid_h, grid_w),
         k=int(k),

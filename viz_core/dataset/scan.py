@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 import numpy as np
 import torch
 
-from ..errors import ConvlensError, DatasetError, LayerError
+from ..errors import ConvlensError, DatasetError, LayerError, SettingsError
 from ..hooks import capture
 from ..results import OnStep, report
 from .sources import Collection, CollectionSource, collection as as_collection
@@ -84,6 +84,7 @@ def scan(
     m: "LoadedModel",
     source: CollectionSource,
     consumers: Sequence[Consumer],
+    *,
     batch_size: int = 32,
     on_step: OnStep | None = None,
 ) -> ScanInfo:
@@ -94,7 +95,7 @@ def scan(
     """
     c = as_collection(source)
     if batch_size < 1:
-        raise DatasetError("The batch size must be at least 1.")
+        raise SettingsError("The batch size must be at least 1.")
     layers = sorted({name for consumer in consumers for name in consumer.layers()})
     wants_pre_logits = any(consumer.wants_pre_logits for consumer in consumers)
     if wants_pre_logits:

@@ -63,6 +63,7 @@ from .display import (
     top_classes,
 )
 from .linear import digit_panels, dimension_gain, linear_fooling
+from .model import layer_depths
 from .synthesis import (
     adversarial_panels,
     attack_sweep,
@@ -77,6 +78,8 @@ from .synthesis import (
 __all__ = [
     # dispatch: any result -> its figure
     "figure", "draws", "registered",
+    # the model itself
+    "layer_depths",
     # display: colour scales, ranges, arrays as pictures
     "DIVERGING", "SEQUENTIAL", "QUALITATIVE", "symmetric_range", "colour_scale", "normalised", "amplified",
     "gradient_picture", "tile_canvas", "top_classes", "eps_text",

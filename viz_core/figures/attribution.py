@@ -174,6 +174,6 @@ def segmentation_panels(picture: np.ndarray, saliency_map: np.ndarray, seeds: np
 
 
 @draws(Segmentation)
-def segmentation_figure(result: Segmentation) -> go.Figure:
+def segmentation_figure(result: Segmentation, *, title: str | None = None) -> go.Figure:
     """GrabCut seeded by saliency (Simonyan et al., 2014, §6): the map, its seeds and the object mask."""
-    return segmentation_panels(result.image, result.saliency, result.seeds, result.mask, f"GrabCut from saliency: foreground {result.foreground_share:.0%} of the image")
+    return segmentation_panels(result.image, result.saliency, result.seeds, result.mask, title or f"GrabCut from saliency: foreground {result.foreground_share:.0%} of the image")

@@ -24,7 +24,8 @@ def synthesis_title(result: Synthesis) -> str:
     what = str(result.params.get("objective", "the objective"))
     if "class_name" in result.params:
         what += f" ('{str(result.params['class_name']).split(',')[0]}')"  # ImageNet names list synonyms
-    how = [str(result.params["param"])] if "param" in result.params else []
+    settings = result.params.get("settings", {})
+    how = [str(settings["param"])] if "param" in settings else []
     how.append(f"{len(result.scores)} steps" + (", stopped early" if result.stopped_early else ""))
     return f"maximising {what} ({', '.join(how)})"
 
@@ -64,9 +65,9 @@ def adversarial_panels(result: Adversarial, class_names: Sequence[str] | None = 
         f"change ×{0.5 / limit:.0f} (grey = 0, ±{limit * 255:.2g}/255)",
         f"adversarial: {name(after)} ({result.probs_after[after]:.0%})",
     ]
-    goal = f"target: {name(result.target)}" if result.target is not None else "untargeted"
+    goal = f"target: {name(result.target_class)}" if result.target_class is not None else "untargeted"
     title = f"{result.method.upper()} {NORM_NAMES.get(result.norm, result.norm)}, ε = {eps_text(result.eps, result.norm)}, {goal}: {'succeeded' if result.success else 'failed'}"
-    pictures = [result.original, amplified(result.perturbation, limit), result.adversarial]
+    pictures = [result.original, amplified(result.perturbation, limit), result.image]
     return image_grid(pictures, titles, columns=3, height_per_row=height, title=title)
 
 
@@ -79,13 +80,13 @@ def attack_sweep(result: AttackSweep) -> go.Figure:
         go.Scatter(x=x, y=result.success_rate, mode="lines+markers", name="success rate", line=dict(width=4, color="#d62828"), hovertemplate="ε=%{x:.3g}<br>success %{y:.0%}<extra></extra>"),
         secondary_y=False,
     )
-    what = "p(target)" if result.target is not None else "p(clean class)"
+    what = "p(target)" if result.target_class is not None else "p(clean class)"
     for i, name in enumerate(result.names):
         fig.add_trace(
             go.Scatter(x=x, y=result.goal_prob[i], mode="lines", name=f"{what}: {name}", line=dict(dash="dot", width=1.5), opacity=0.7, hovertemplate=f"{name}<br>ε=%{{x:.3g}}<br>{what}=%{{y:.1%}}<extra></extra>"),
             secondary_y=True,
         )
-    goal = "reach the target" if result.target is not None else "change the prediction"
+    goal = "reach the target" if result.target_class is not None else "change the prediction"
     fig.update_layout(
         title=f"Attacks that {goal} ({len(result.names)} images, {result.steps} PGD steps, {NORM_NAMES.get(result.norm, result.norm)})",
         margin=MARGIN,

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from ..errors import ConvlensError, TargetError
+from ..errors import SettingsError, TargetError
 from ..images import ImageLike, sample_image, sample_names
 from ..results import Adversarial, AttackSweep, Cancelled, OnStep, StepInfo, report
-from ..targets import ClassLogit, as_target
-from .engine import optimize_image
+from ..targets import ClassScore, TargetLike, as_target
+from .engine import StepState, optimize_image
 from .objectives import Objective
 from .params import Perturbation
 
@@ -64,10 +64,6 @@ class SteepestPerturbation(Perturbation):
         return (self.base + _Steepest.apply(self.delta, self.norm, self.record)).clamp(0, 1)
 
 
-class _Reached(Cancelled):
-    """Stops the engine early once the attack's goal is met (the engine treats it as a cancel)."""
-
-
 def log_prob(index: int) -> Objective:
     """log p(class): the cross-entropy objective of a targeted attack (steeper than p near 0)."""
     return Objective(f"log p[{index}]", lambda p: torch.log_softmax(p.logits, dim=-1)[:, index])
@@ -84,28 +80,32 @@ def _probabilities(m: "LoadedModel", image01: np.ndarray) -> np.ndarray:
     return torch.softmax(logits.float(), dim=-1)[0].cpu().numpy().astype(np.float64)
 
 
-def _check(m: "LoadedModel", eps: float, norm: str, steps: int, target: int | None) -> int | None:
+def _check(m: "LoadedModel", eps: float, norm: str, steps: int, target: TargetLike | None) -> int | None:
     if norm not in NORMS:
-        raise ConvlensError(f"Unknown norm {norm!r}.", "Use 'linf' (largest change of any pixel) or 'l2' (length of the whole change).")
+        raise SettingsError(f"Unknown norm {norm!r}.", "Use 'linf' (largest change of any pixel) or 'l2' (length of the whole change).")
     if not (math.isfinite(eps) and eps >= 0):
-        raise ConvlensError(f"The budget ε must be a number ≥ 0 (got {eps}).", "8/255 ≈ 0.031 is a common L∞ budget.")
+        raise SettingsError(f"The budget ε must be a number ≥ 0 (got {eps}).", "8/255 ≈ 0.031 is a common L∞ budget.")
     if norm == "linf" and eps > 1:
-        raise ConvlensError(f"An L∞ budget of {eps:g} exceeds the whole pixel range [0, 1].", "Give ε in pixel units, e.g. 8/255 ≈ 0.031.")
+        raise SettingsError(f"An L∞ budget of {eps:g} exceeds the whole pixel range [0, 1].", "Give ε in pixel units, e.g. 8/255 ≈ 0.031.")
     if steps < 1:
-        raise ConvlensError(f"steps must be at least 1 (got {steps}).")
+        raise SettingsError(f"steps must be at least 1 (got {steps}).")
     if target is None:
         return None
     resolved = as_target(target, m)
-    if not isinstance(resolved, ClassLogit):
+    if not isinstance(resolved, ClassScore):
         raise TargetError("An adversarial attack targets a class.", "Give a class index, or None for an untargeted attack.")
     return resolved.index
+
+
+def _target_name(m: "LoadedModel", target: int | None) -> str:
+    return "untargeted (away from the predicted class)" if target is None else f"class {target} '{m.class_names[target]}'"
 
 
 def _attack(
     m: "LoadedModel",
     image: ImageLike,
     *,
-    target: int | None,
+    target: TargetLike | None,
     eps: float,
     norm: str,
     steps: int,
@@ -127,37 +127,34 @@ def _attack(
     adversarial01, probs_after = base01, probs_before
     if eps > 0:
         if not alpha > 0:
-            raise ConvlensError(f"The step size must be positive (got {alpha}).")
+            raise SettingsError(f"The step size must be positive (got {alpha}).")
         objective = away_from(label) if target is None else log_prob(target)
         param = SteepestPerturbation(base01, eps, norm)
-        # the engine scores the picture *before* each update: remember which delta that was
-        evaluated = [param.delta.detach().clone()]
-        best: dict[str, Any] = {"score": -math.inf, "delta": evaluated[0]}
+        best: dict[str, Any] = {"score": -math.inf, "image01": param.render().detach()}
         reached = [False]
         # goal on the objective's scale: log p_t ≥ log(stop) (targeted), −log p_label ≥ −log(1 − stop)
         goal = None if stop_prob is None else (math.log(stop_prob) if target is not None else -math.log(max(1.0 - stop_prob, 1e-12)))
 
-        def watch(info: StepInfo) -> None:
-            if info.score is not None and info.score > best["score"]:
-                best.update(score=info.score, delta=evaluated[0])
-            evaluated[0] = param.delta.detach().clone()
-            report(on_step, info.fraction, info.message, step=info.step, score=info.score)
-            if goal is not None and info.score is not None and info.score >= goal:
-                reached[0] = True
-                raise _Reached()
+        def watch(state: StepState) -> bool:
+            """Keep the best picture scored so far; stop once the goal is met."""
+            if state.score > best["score"]:
+                best.update(score=state.score, image01=state.image01)
+            reached[0] = goal is not None and state.score >= goal
+            return reached[0]
 
-        result = optimize_image(m, objective, param, steps=steps, lr=alpha, optimizer="sgd", generator=0, on_step=watch, preview_every=0, label=method.upper())
+        result = optimize_image(
+            m, objective, param, steps=steps, lr=alpha, optimizer="sgd", on_step=on_step, callbacks=[watch], preview_every=0, label=method.upper()
+        )
         if result.stopped_early and not reached[0]:
             raise Cancelled()
         scores, steps_run = result.scores, len(result.scores)
         dual_norm = param.record.get("dual_norm", float("nan"))
-        # the last update was never scored: keep whichever of it and the best scored iterate is better
+        # the last update was never scored: keep whichever of it and the best scored picture is better
         # (FGSM is by definition its one step, even where that step happens to make things worse)
-        if method == "fgsm":
-            candidates = [evaluated[0]]
-        else:
-            candidates = [best["delta"]] if reached[0] else [best["delta"], evaluated[0]]
-        pictures = [(param.base + delta).clamp(0, 1)[0].permute(1, 2, 0).cpu().numpy() for delta in candidates]
+        with torch.no_grad():
+            last = param.render().detach()
+        candidates = [last] if method == "fgsm" else ([best["image01"]] if reached[0] else [best["image01"], last])
+        pictures = [picture[0].permute(1, 2, 0).cpu().numpy() for picture in candidates]
         outcomes = [_probabilities(m, picture) for picture in pictures]
         pick = int(np.argmax([sign * np.log(max(p[goal_class], 1e-30)) for p in outcomes]))
         adversarial01, probs_after = pictures[pick].astype(np.float32), outcomes[pick]
@@ -166,24 +163,29 @@ def _attack(
     predicted = int(np.argmax(probs_after))
     success = predicted != label if target is None else predicted == target
     report(on_step, 1.0, "done")
+    seconds = time.perf_counter() - started
     return Adversarial(
+        image=picture,
+        final_image=picture,
+        best_step=max(steps_run - 1, 0),
+        stopped_early=steps_run < steps and eps > 0,
         original=np.rint(base01 * 255.0).astype(np.uint8),
-        adversarial=picture,
         perturbation=(adversarial01 - base01).astype(np.float32),
         probs_before=probs_before,
         probs_after=probs_after,
         probs_8bit=probs_8bit,
         label=label,
-        target=target,
+        target_class=target,
+        target=_target_name(m, target),
         method=method,
         norm=norm,
         eps=float(eps),
         step_size=alpha,
-        steps_run=steps_run,
         scores=np.asarray(scores, dtype=np.float64),
         linear_gain=float(eps * dual_norm) if eps > 0 else 0.0,
         success=bool(success),
-        seconds=time.perf_counter() - started,
+        seconds=seconds,
+        metrics={"linf": float(np.abs(adversarial01 - base01).max(initial=0)), "success": float(success)},
         params={
             "method": method,
             "norm": norm,
@@ -192,14 +194,14 @@ def _attack(
             "step_size": alpha,
             "steps": steps,
             "stop_prob": stop_prob,
-            "target": target,
+            "target": None if target is None else ClassScore(target).spec(),
             "model": m.name,
             "weights": m.weights,
         },
     )
 
 
-def fgsm(m: "LoadedModel", image: ImageLike, eps: float = 2 / 255, *, target: int | None = None, norm: str = "linf", on_step: OnStep | None = None) -> Adversarial:
+def fgsm(m: "LoadedModel", image: ImageLike, target: TargetLike | None = None, *, eps: float = 2 / 255, norm: str = "linf", on_step: OnStep | None = None) -> Adversarial:
     """Fast gradient sign method (Goodfellow et al. 2014): one step of size ε along sign(∇ loss).
 
     Untargeted (raise the loss of the predicted class) unless `target` is given (raise log p_target).
@@ -212,11 +214,11 @@ def fgsm(m: "LoadedModel", image: ImageLike, eps: float = 2 / 255, *, target: in
 def adversarial(
     m: "LoadedModel",
     image: ImageLike,
-    target: int | None = None,
+    target: TargetLike | None = None,
+    *,
     eps: float = 8 / 255,
     norm: str = "linf",
     steps: int = 20,
-    *,
     step_size: float | None = None,
     stop_prob: float | None = 0.99,
     on_step: OnStep | None = None,
@@ -239,18 +241,18 @@ def _sweep_images(images: Mapping[str, ImageLike] | Sequence[ImageLike] | None) 
     else:
         chosen = {f"image {i}": picture for i, picture in enumerate(images)}
     if not chosen:
-        raise ConvlensError("The sweep needs at least one image.")
+        raise SettingsError("The sweep needs at least one image.")
     return chosen
 
 
 def attack_sweep(
     m: "LoadedModel",
     images: Mapping[str, ImageLike] | Sequence[ImageLike] | None = None,
+    target: TargetLike | None = None,
+    *,
     epsilons: Sequence[float] = SWEEP_EPSILONS,
-    target: int | None = None,
     norm: str = "linf",
     steps: int = 20,
-    *,
     on_step: OnStep | None = None,
 ) -> AttackSweep:
     """Success of the projected gradient attack against the budget ε, over several images.
@@ -259,9 +261,10 @@ def attack_sweep(
     becomes `target` (or leaves the clean class when untargeted). Each (image, ε) is its own run.
     """
     chosen = _sweep_images(images)
+    goal = _check(m, 0.0, norm, steps, target)
     eps_values = np.asarray(sorted(float(e) for e in epsilons), dtype=np.float64)
     if eps_values.size == 0:
-        raise ConvlensError("The sweep needs at least one ε.")
+        raise SettingsError("The sweep needs at least one ε.")
     runs = len(chosen) * eps_values.size
     success = np.zeros((len(chosen), eps_values.size), dtype=bool)
     goal_prob = np.zeros_like(success, dtype=np.float64)
@@ -275,11 +278,11 @@ def attack_sweep(
             def inner(info: StepInfo, done: int = done, name: str = name, eps: float = float(eps)) -> None:
                 report(on_step, (done + info.fraction) / runs, f"{name}, ε = {eps * 255:.3g}/255")
 
-            result = adversarial(m, picture, target, float(eps), norm, steps, on_step=inner)
+            result = adversarial(m, picture, target, eps=float(eps), norm=norm, steps=steps, on_step=inner)
             labels[i] = result.label
             success[i, j] = result.success
             predicted[i, j] = int(np.argmax(result.probs_after))
-            goal_prob[i, j] = result.probs_after[target if target is not None else result.label]
+            goal_prob[i, j] = result.probs_after[result.target_class if result.target_class is not None else result.label]
     return AttackSweep(
         epsilons=eps_values,
         names=tuple(chosen),
@@ -287,9 +290,10 @@ def attack_sweep(
         goal_prob=goal_prob,
         predicted=predicted,
         labels=labels,
-        target=target,
+        target_class=goal,
+        target=_target_name(m, goal),
         norm=norm,
         steps=steps,
         seconds=time.perf_counter() - started,
-        params={"norm": norm, "steps": steps, "target": target, "epsilons": eps_values.tolist(), "images": list(chosen), "model": m.name, "weights": m.weights},
+        params={"norm": norm, "steps": steps, "target": None if goal is None else ClassScore(goal).spec(), "epsilons": eps_values.tolist(), "images": list(chosen), "model": m.name, "weights": m.weights},
     )

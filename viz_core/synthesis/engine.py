@@ -10,8 +10,9 @@ on errors and on early stops.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,17 +20,37 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import ConvlensError, LayerError
+from ..errors import LayerError, SettingsError
 from ..hooks import first_tensor, on_forward, resolve_module
 from ..results import Cancelled, OnStep, Synthesis, report
 from .objectives import PENULTIMATE, Objective, Probe
-from .params import Param, Pixels, fourier
+from .params import Param, Pixels, fourier, image_tensor
 from .transforms import ImageStep, Transform
 
 if TYPE_CHECKING:
     from ..hub import LoadedModel
 
 OPTIMIZERS = ("adam", "sgd", "lbfgs")
+
+
+@dataclass(frozen=True)
+class StepState:
+    """What a step callback sees after each step.
+
+    step: 0-based; score: the objective of the picture this step evaluated; image01: that picture
+    (1x3xHxW in [0, 1], detached); param: the parameterisation *after* the update; probes: the
+    values of the `probes` objectives on this step's forward (no extra forward is run).
+    """
+
+    step: int
+    score: float
+    image01: torch.Tensor
+    param: Param
+    probes: Mapping[str, float]
+
+
+# A step callback returns True to stop the run (the result is then `stopped_early`).
+StepCallback = Callable[[StepState], "bool | None"]
 
 
 def make_generator(seed: int | torch.Generator | None) -> torch.Generator:
@@ -92,9 +113,7 @@ def model_input(m: "LoadedModel", image01: torch.Tensor, size: tuple[int, int] |
 
 def reference_activations(m: "LoadedModel", image01: np.ndarray | torch.Tensor, layers: Sequence[str], size: tuple[int, int] | None = None) -> dict[str, torch.Tensor]:
     """Activations (detached) of a reference picture, HxWx3 in [0, 1]: the targets of feature and Gram matches."""
-    from .params import _as_image_tensor
-
-    x = model_input(m, _as_image_tensor(image01).to(m.device), size)
+    x = model_input(m, image_tensor(image01).to(m.device), size)
     with torch.no_grad(), recording(m.model, layers) as store:
         m.model(x)
     return {name: value.detach().clone() for name, value in store.items()}
@@ -113,7 +132,7 @@ def _optimizer(name: str, tensors: list[torch.Tensor], lr: float) -> torch.optim
     if name == "lbfgs":
         # one function evaluation per engine step, so a "step" costs the same for every optimiser
         return torch.optim.LBFGS(tensors, lr=lr, max_iter=1, history_size=10)
-    raise ConvlensError(f"Unknown optimiser '{name}'.", f"Use one of: {', '.join(OPTIMIZERS)}.")
+    raise SettingsError(f"Unknown optimiser '{name}'.", f"Use one of: {', '.join(OPTIMIZERS)}.")
 
 
 def optimize_image(
@@ -121,12 +140,14 @@ def optimize_image(
     objective: Objective,
     param: Param | None = None,
     transforms: Sequence[Transform] = (),
+    *,
     steps: int = 256,
     lr: float = 0.05,
     optimizer: str = "adam",
-    generator: int | torch.Generator | None = None,
+    seed: int | torch.Generator = 0,
     on_step: OnStep | None = None,
-    *,
+    callbacks: Sequence[StepCallback] = (),
+    probes: Mapping[str, Objective] | None = None,
     image_steps: Sequence[ImageStep] = (),
     normalize_grad: bool = False,
     input_size: tuple[int, int] | None = None,
@@ -136,22 +157,26 @@ def optimize_image(
     """Maximise `objective` over the picture that `param` renders; returns the best picture seen.
 
     param: default a decorrelated Fourier picture at the model's input size. transforms: random
-    callables applied before each forward (jitter, scale, rotate, pad, blur), drawn from
-    `generator`. image_steps: in-place regularisers between steps (pixel params only).
-    normalize_grad: divide each gradient by its mean magnitude (DeepDream's step rule).
-    on_step: gets a `StepInfo` every step (score; the current picture every `preview_every`
-    steps); raising `Cancelled` stops the run and the best picture so far is returned.
+    callables applied before each forward (shift, affine), drawn from `seed`. image_steps:
+    in-place regularisers between steps (pixel params only). normalize_grad: divide each
+    gradient by its mean magnitude (DeepDream's step rule). on_step: progress (`StepInfo`, the
+    current picture every `preview_every` steps); raising `Cancelled` there stops the run.
+    callbacks: see a `StepState` after every step (with the `probes` objectives' values) and
+    stop the run by returning True — how attacks stop at their goal and style transfer records
+    its loss curves.
     """
-    if steps < 1:
-        raise ConvlensError(f"steps must be at least 1 (got {steps}).")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise SettingsError(f"steps must be a whole number of at least 1 (got {steps!r}).")
     if not lr > 0:
-        raise ConvlensError(f"The learning rate must be positive (got {lr}).")
-    gen = make_generator(generator)
+        raise SettingsError(f"The learning rate must be positive (got {lr}).")
+    gen = make_generator(seed)
     size = tuple(m.input_size[1:]) if input_size is None else tuple(input_size)
     if param is None:
         param = fourier(size, generator=gen)  # type: ignore[arg-type]
     if image_steps and not isinstance(param, Pixels):
-        raise ConvlensError("Blur-every-k, decay and clipping regularisers act on raw pixels only.", "Use a pixels() parameterisation, or drop the image_steps.")
+        raise SettingsError("Blur-every-k, decay and clipping regularisers act on raw pixels only.", "Use a pixels() parameterisation, or drop the image_steps.")
+    watched = dict(probes or {})
+    layers = tuple(dict.fromkeys([*objective.layers, *(name for term in watched.values() for name in term.layers)]))
     tensors = param.tensors()
     opt = _optimizer(optimizer, tensors, lr)
     scores: list[float] = []
@@ -160,7 +185,7 @@ def optimize_image(
     stopped = False
     started = time.perf_counter()
 
-    def evaluate() -> tuple[torch.Tensor, torch.Tensor]:
+    def evaluate() -> tuple[torch.Tensor, torch.Tensor, dict[str, float]]:
         image01 = param.render().to(m.device)
         shown = image01
         for transform in transforms:
@@ -169,16 +194,17 @@ def optimize_image(
         store.clear()
         logits = m.model(x)
         probe = Probe(logits, store, image01, x)
-        return objective.score(probe).mean(), image01
+        score = objective.score(probe).mean()
+        return score, image01, {name: float(term.score(probe).detach().mean()) for name, term in watched.items()}
 
-    with recording(m.model, objective.layers) as store:
+    with recording(m.model, layers) as store:
         step = 0
         try:
             for step in range(steps):
                 holder: dict[str, Any] = {}
 
                 def closure() -> torch.Tensor:
-                    score, image01 = evaluate()
+                    score, image01, values = evaluate()
                     grads = torch.autograd.grad(score, tensors, allow_unused=True)
                     for tensor, grad in zip(tensors, grads):
                         grad = torch.zeros_like(tensor) if grad is None else grad
@@ -187,6 +213,7 @@ def optimize_image(
                         tensor.grad = -grad  # our own leaf tensors; the optimiser minimises
                     holder.setdefault("score", float(score.detach()))
                     holder.setdefault("image", image01.detach())
+                    holder.setdefault("probes", values)
                     return -score.detach()
 
                 if optimizer == "lbfgs":
@@ -196,7 +223,7 @@ def optimize_image(
                     opt.step()
                 score, image01 = holder["score"], holder["image"]
                 if not np.isfinite(score):
-                    raise ConvlensError("The score became infinite or NaN; the learning rate is too high for this model.", "Lower the learning rate.")
+                    raise SettingsError("The score became infinite or NaN; the learning rate is too high for this model.", "Lower the learning rate.")
                 scores.append(score)
                 last_image = image01
                 if score > best_score:
@@ -212,6 +239,10 @@ def optimize_image(
                     tensor.grad = None
                 preview = _to_uint8(image01) if preview_every > 0 and (step % preview_every == 0 or step == steps - 1) else None
                 report(on_step, (step + 1) / steps, f"{label or 'step'} {step + 1}/{steps}", step=step, score=score, image=preview)
+                state = StepState(step, score, image01, param, holder["probes"])
+                if any([bool(callback(state)) for callback in callbacks]):  # every callback sees every step
+                    stopped = True
+                    break
         except Cancelled:
             stopped = True
         finally:
@@ -234,8 +265,8 @@ def optimize_image(
         "model": m.name,
         "weights": m.weights,
     }
-    if isinstance(generator, int):
-        params["seed"] = generator
+    if isinstance(seed, int):
+        params["seed"] = seed
     return Synthesis(
         image=_to_uint8(best_image),
         final_image=_to_uint8(final if last_image is not None else best_image),
@@ -244,5 +275,4 @@ def optimize_image(
         stopped_early=stopped,
         seconds=time.perf_counter() - started,
         params=params,
-        metrics={},
     )

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from ..errors import TargetError
-from ..layers import token_grid
-from ..targets import ClassLogit, Target, Unit
+from ..layers import Geometry
+from ..targets import ClassScore, Target, TargetLike, Unit
 
 # Layer key for the classifier's input: the penultimate code, for any timm model.
 PENULTIMATE = "<penultimate>"
@@ -36,6 +36,7 @@ class Probe:
     activations: dict[str, torch.Tensor]
     image01: torch.Tensor
     input: torch.Tensor
+    values: dict[int, torch.Tensor] = field(default_factory=dict)  # each objective's score, computed once
 
 
 ScoreFn = Callable[[Probe], torch.Tensor]
@@ -57,7 +58,12 @@ class Objective:
     layers: tuple[str, ...] = ()
 
     def score(self, probe: Probe) -> torch.Tensor:
-        return _per_image(self.fn(probe), probe.image01.shape[0])
+        """(B,) scores; computed once per forward, so the engine can report a term's value (a
+        style loss, say) without paying for it again."""
+        value = probe.values.get(id(self))
+        if value is None:
+            value = probe.values[id(self)] = _per_image(self.fn(probe), probe.image01.shape[0])
+        return value
 
     def __add__(self, other: "Objective | float") -> "Objective":
         if isinstance(other, (int, float)):
@@ -98,66 +104,27 @@ def _activation(probe: Probe, layer: str) -> torch.Tensor:
     return probe.activations[layer]
 
 
-def _spatial(act: torch.Tensor) -> torch.Tensor:
-    """Activations as (B, C, positions): maps (B,C,H,W) and tokens (B,N,D, patch tokens only)."""
-    if act.ndim == 4:
-        return act.flatten(2)
-    if act.ndim == 3:
-        prefix, _, _ = token_grid(act.shape[1])
-        return act[:, prefix:].transpose(1, 2)
-    if act.ndim == 2:
-        return act.unsqueeze(-1)
-    raise TargetError(f"An activation of shape {tuple(act.shape)} has no channels.")
-
-
 # --- scores of the model -----------------------------------------------------------------------
 
 
-def class_logit(index: int) -> Objective:
-    """The pre-softmax score of class `index` (Simonyan et al. 2014 maximise this, not the probability)."""
-    return Objective(f"logit[{index}]", lambda p: p.logits[:, index])
-
-
-def class_prob(index: int) -> Objective:
-    """The softmax probability of class `index` (rises also by pushing the other classes down)."""
-    return Objective(f"p[{index}]", lambda p: torch.softmax(p.logits, dim=-1)[:, index])
-
-
-def channel(layer: str, index: int) -> Objective:
-    """Mean of one channel over all positions (for ViTs: over the patch tokens)."""
-    return Objective(f"{layer}[{index}] mean", lambda p: _spatial(_activation(p, layer))[:, index].mean(dim=-1), (layer,))
-
-
-def neuron(layer: str, index: int, y: int | None = None, x: int | None = None) -> Objective:
-    """One unit of a channel at grid position (y, x); the centre of the map when omitted."""
-
-    def fn(p: Probe) -> torch.Tensor:
-        act = _activation(p, layer)
-        if act.ndim == 2:
-            return act[:, index]
-        if act.ndim == 4:
-            height, width = act.shape[-2:]
-            return act[:, index, height // 2 if y is None else y, width // 2 if x is None else x]
-        prefix, height, width = token_grid(act.shape[1])
-        row, col = height // 2 if y is None else y, width // 2 if x is None else x
-        return act[:, prefix + row * width + col, index]
-
-    where = "centre" if y is None else f"({y}, {x})"
-    return Objective(f"{layer}[{index}] @ {where}", fn, (layer,))
+def target(t: TargetLike) -> Objective:
+    """Any target (a class index, `class_logit`, `class_prob`, `unit`) as an objective: the one
+    vocabulary of attribution is also that of synthesis."""
+    if isinstance(t, bool) or not isinstance(t, (int, Target)):
+        raise TargetError(f"Cannot maximise a {type(t).__name__}.", "Use a class index, class_logit(k), class_prob(k) or unit(layer, channel).")
+    goal: Target = ClassScore(t) if isinstance(t, int) else t
+    if isinstance(goal, ClassScore):
+        name = f"{'p' if goal.probability else 'logit'}[{goal.index}]"
+    elif isinstance(goal, Unit):
+        name = f"{goal.layer}[{goal.channel}] " + ("mean" if goal.y is None else f"@ ({goal.y}, {goal.x})")
+    else:
+        name = type(goal).__name__
+    return Objective(name, lambda p: goal.score(p.logits, p.activations), tuple(goal.layers()))
 
 
 def layer_norm(layer: str) -> Objective:
     """Half the mean squared activation of a layer: its gradient w.r.t. the activation is the activation (DeepDream)."""
     return Objective(f"‖{layer}‖²", lambda p: 0.5 * _activation(p, layer).pow(2).flatten(1).mean(dim=1), (layer,))
-
-
-def target(t: Target) -> Objective:
-    """Any `viz_core.targets` target (class logit/probability, unit) as an objective."""
-    if isinstance(t, ClassLogit):
-        return class_prob(t.index) if t.probability else class_logit(t.index)
-    if isinstance(t, Unit):
-        return (channel(t.layer, t.channel) if t.y is None else neuron(t.layer, t.channel, t.y, t.x))
-    return Objective(type(t).__name__, lambda p: t.score(p.logits, p.activations), tuple(t.layers()))
 
 
 # --- matches to a reference ----------------------------------------------------------------------
@@ -189,20 +156,20 @@ def feature_match(layer: str, reference: np.ndarray | torch.Tensor, relative: bo
     return Objective(f"match {layer}", fn, (layer,))
 
 
-def gram(act: torch.Tensor) -> torch.Tensor:
+def gram(act: torch.Tensor, geometry: Geometry | None = None) -> torch.Tensor:
     """Gram matrix of channel correlations, (B, C, C), averaged over positions (Gatys et al. 2016)."""
-    flat = _spatial(act)
+    flat = (geometry or Geometry.infer(act)).positions(act)
     return flat @ flat.transpose(1, 2) / flat.shape[-1]
 
 
-def gram_match(layer: str, reference_gram: np.ndarray | torch.Tensor) -> Objective:
+def gram_match(layer: str, reference_gram: np.ndarray | torch.Tensor, geometry: Geometry | None = None) -> Objective:
     """Minus the mean squared difference between `layer`'s Gram matrix and `reference_gram` (1 x C x C)."""
     ref = _as_tensor(reference_gram)
     if ref.ndim == 2:
         ref = ref.unsqueeze(0)
 
     def fn(p: Probe) -> torch.Tensor:
-        current = gram(_activation(p, layer))
+        current = gram(_activation(p, layer), geometry)
         if current.shape[1:] != ref.shape[1:]:
             raise TargetError(f"Layer '{layer}' has {current.shape[1]} channels but the reference Gram matrix {ref.shape[1]}.")
         return -(current - ref.to(current.device)).pow(2).flatten(1).mean(dim=1)

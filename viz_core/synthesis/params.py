@@ -39,7 +39,7 @@ class Param(Protocol):
         """Parameters for the result record (JSON-friendly)."""
 
 
-def _as_image_tensor(image01: np.ndarray | torch.Tensor) -> torch.Tensor:
+def image_tensor(image01: np.ndarray | torch.Tensor) -> torch.Tensor:
     """HxWx3 array / 3xHxW / 1x3xHxW values in [0, 1] -> 1x3xHxW float32 tensor (a copy)."""
     tensor = torch.as_tensor(np.asarray(image01) if isinstance(image01, np.ndarray) else image01).float()
     if tensor.ndim == 3 and tensor.shape[-1] == 3 and tensor.shape[0] != 3:
@@ -66,7 +66,7 @@ class Pixels:
 
     def __init__(self, size: tuple[int, int], init: np.ndarray | torch.Tensor | None = None, sd: float = 0.01, generator: torch.Generator | None = None) -> None:
         if init is not None:
-            start = _as_image_tensor(init)
+            start = image_tensor(init)
         else:
             start = (0.5 + _normal((1, 3, *size), generator, sd)).clamp(0, 1)
         self.pixels = start.requires_grad_(True)
@@ -139,7 +139,7 @@ class Perturbation:
             raise ConvlensError(f"Unknown norm {norm!r} for the perturbation budget.", "Use 'linf' or 'l2'.")
         if not eps >= 0:
             raise ConvlensError(f"The perturbation budget must be >= 0 (got {eps}).", "8/255 ≈ 0.031 is a common L∞ budget.")
-        self.base = _as_image_tensor(image01)
+        self.base = image_tensor(image01)
         self.eps, self.norm = float(eps), norm
         start = torch.zeros_like(self.base)
         if random_start and eps > 0:

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from ..images import gaussian_blur
 
 # transform(image 1x3xHxW in [0, 1], generator) -> transformed image (any size; the engine
-# resizes to the model's input size afterwards)
+# resizes to the model's input size afterwards). `shift` and `affine` are the two convlens uses.
 Transform = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 # regulariser(pixels 1x3xHxW, gradient of the score w.r.t. the pixels, step), in place, no grad
 ImageStep = Callable[[torch.Tensor, torch.Tensor, int], None]
@@ -33,71 +33,6 @@ def _uniform(generator: torch.Generator, low: float, high: float) -> float:
 def _integer(generator: torch.Generator, low: int, high: int) -> int:
     """An integer in [low, high] inclusive."""
     return int(torch.randint(low, high + 1, (), generator=generator))
-
-
-def jitter(pixels: int = 8) -> Transform:
-    """Crop a random window `pixels` smaller than the image (a random shift of up to `pixels`)."""
-
-    def apply(image: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        if pixels <= 0:
-            return image
-        height, width = image.shape[-2:]
-        dy, dx = _integer(generator, 0, pixels), _integer(generator, 0, pixels)
-        return image[..., dy : height - pixels + dy, dx : width - pixels + dx]
-
-    return apply
-
-
-def pad(pixels: int = 12, mode: str = "reflect", value: float = 0.5) -> Transform:
-    """Pad every side (reflect, replicate, or a constant grey) so that jitter sees no hard border."""
-
-    def apply(image: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        if pixels <= 0:
-            return image
-        if mode == "constant":
-            return F.pad(image, (pixels,) * 4, mode="constant", value=value)
-        return F.pad(image, (pixels,) * 4, mode=mode)
-
-    return apply
-
-
-def scale(factors: Sequence[float] = (0.95, 1.0, 1.05)) -> Transform:
-    """Resize by one factor drawn from `factors` (bilinear)."""
-    choices = tuple(float(f) for f in factors)
-
-    def apply(image: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        factor = choices[_integer(generator, 0, len(choices) - 1)]
-        if factor == 1.0:
-            return image
-        height, width = image.shape[-2:]
-        size = (max(1, round(height * factor)), max(1, round(width * factor)))
-        return F.interpolate(image, size=size, mode="bilinear", align_corners=False)
-
-    return apply
-
-
-def rotate(degrees: float = 5.0) -> Transform:
-    """Rotate about the centre by an angle drawn uniformly from [-degrees, degrees] (border replicated)."""
-
-    def apply(image: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        if degrees <= 0:
-            return image
-        angle = math.radians(_uniform(generator, -degrees, degrees))
-        cos, sin = math.cos(angle), math.sin(angle)
-        theta = torch.tensor([[[cos, -sin, 0.0], [sin, cos, 0.0]]], dtype=image.dtype, device=image.device)
-        grid = F.affine_grid(theta.expand(image.shape[0], -1, -1), list(image.shape), align_corners=False)
-        return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=False)
-
-    return apply
-
-
-def blur(sigma: float = 0.5) -> Transform:
-    """Gaussian blur inside the forward (the objective must hold for a slightly blurred picture)."""
-
-    def apply(image: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        return gaussian_blur(image, sigma)
-
-    return apply
 
 
 def shift(pixels: int = 8) -> Transform:
@@ -145,11 +80,6 @@ def affine(shift: float = 8.0, scale: float = 0.1, degrees: float = 5.0) -> Tran
         return F.grid_sample(image, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 
     return apply
-
-
-def standard(size: int = 224) -> list[Transform]:
-    """Lucid-style robustness scaled to the picture: a shift of size/28 px, ±10 % zoom and ±8° rotation."""
-    return [affine(shift=float(max(1, size // 28)), scale=0.1, degrees=8.0)]
 
 
 # --- in-place regularisers between steps (Yosinski et al. 2015) ---------------------------------

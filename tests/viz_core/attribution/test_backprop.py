@@ -43,7 +43,7 @@ def test_hand_built_relu_net_matches_hand_computation(klass: int, rule: str) -> 
 def test_unit_target_of_a_hidden_neuron() -> None:
     m = nets.relu_net()
     # a1[0] = relu(x0 + x1): its gradient is W1[0] for every rule (active unit, gradient 1 > 0)
-    for rule in vc.attribution.RULES:
+    for rule in vc.RULES:
         result = vc.backprop(m, nets.X, vc.unit("2", 0), rule=rule)
         np.testing.assert_array_equal(result.attribution.ravel(), np.array([1.0, 1.0, 0.0, 0.0], dtype=np.float32))
         assert result.score == 3.0
@@ -53,7 +53,7 @@ def test_vanilla_equals_plain_autograd_on_lite0(lite0: vc.LoadedModel) -> None:
     x = lite0.preprocess(vc.sample_image("chelsea (cat)"))
     image = x.clone().requires_grad_(True)
     (expected,) = torch.autograd.grad(lite0.model(image)[0, 281], [image])
-    result = vc.saliency(lite0, x, 281)
+    result = vc.backprop(lite0, x, 281)
     np.testing.assert_allclose(result.attribution, expected[0].numpy(), rtol=1e-5, atol=1e-8)
     np.testing.assert_allclose(result.saliency, expected[0].abs().amax(dim=0).numpy(), rtol=1e-5, atol=1e-8)
 
@@ -61,14 +61,14 @@ def test_vanilla_equals_plain_autograd_on_lite0(lite0: vc.LoadedModel) -> None:
 def test_rules_change_the_gradient_on_relu6_lite0(lite0: vc.LoadedModel) -> None:
     """Fails if a rule is silently not applied to ReLU6 (what Captum does on this model)."""
     x = lite0.preprocess(vc.sample_image("chelsea (cat)"))
-    vanilla = vc.backprop(lite0, x, 281, "vanilla").attribution
+    vanilla = vc.backprop(lite0, x, 281, rule="vanilla").attribution
     for rule in ("guided", "deconvnet"):
-        result = vc.backprop(lite0, x, 281, rule)
+        result = vc.backprop(lite0, x, 281, rule=rule)
         assert result.rule_applied == 33 and len(result.rule_modules) == 33
         assert all(name.endswith(".act") for name in result.rule_modules)  # inside BatchNormAct2d
         assert np.abs(result.attribution - vanilla).max() > 0.1 * np.abs(vanilla).max()
-    guided = vc.backprop(lite0, x, 281, "guided").attribution
-    deconvnet = vc.backprop(lite0, x, 281, "deconvnet").attribution
+    guided = vc.backprop(lite0, x, 281, rule="guided").attribution
+    deconvnet = vc.backprop(lite0, x, 281, rule="deconvnet").attribution
     assert not np.allclose(guided, deconvnet)
 
 
@@ -87,15 +87,15 @@ def test_rules_on_other_activations_follow_the_stated_generalisation(activation:
             "deconvnet": w1.T @ upstream.clamp(min=0),
         }
         for rule, value in expected.items():
-            result = vc.backprop(m, nets.X, klass, rule)
+            result = vc.backprop(m, nets.X, klass, rule=rule)
             np.testing.assert_allclose(result.attribution.ravel(), value.numpy(), rtol=1e-5, atol=1e-6)
             assert result.rule_applied == (0 if rule == "vanilla" else 1)
 
 
 def test_gelu_vit_gets_the_rule(random_vit: vc.LoadedModel) -> None:
     image = vc.sample_image("chelsea (cat)")
-    vanilla = vc.backprop(random_vit, image, 3, "vanilla")
-    guided = vc.backprop(random_vit, image, 3, "guided")
+    vanilla = vc.backprop(random_vit, image, 3, rule="vanilla")
+    guided = vc.backprop(random_vit, image, 3, rule="guided")
     assert guided.rule_applied == 12 and vanilla.rule_applied == 0
     assert not np.allclose(guided.attribution, vanilla.attribution)
 
@@ -116,13 +116,13 @@ def test_local_backward_matches_autograd() -> None:
 
 def test_rule_with_no_reachable_activation_says_so() -> None:
     m = nets.functional_net()
-    result = vc.backprop(m, nets.X, 0, "guided")
+    result = vc.backprop(m, nets.X, 0, rule="guided")
     assert result.rule_applied == 0
     assert result.notes and "plain gradient" in result.notes[0]
 
 
 def test_unit_on_a_vit_token_layer(random_vit: vc.LoadedModel) -> None:
-    result = vc.backprop(random_vit, vc.sample_image("chelsea (cat)"), vc.unit("blocks.3", 7, 1, 2), "guided")
+    result = vc.backprop(random_vit, vc.sample_image("chelsea (cat)"), vc.unit("blocks.3", 7, 1, 2), rule="guided")
     assert result.attribution.shape == (3, 64, 64)
     assert np.abs(result.attribution).sum() > 0
 
@@ -154,3 +154,18 @@ def test_a_score_that_ignores_the_image_has_a_zero_gradient() -> None:
     m = nets.region_model()
     result = vc.backprop(m, np.ones((32, 32, 3), dtype=np.float32), 1)  # logit 1 is the constant 5
     assert result.score == 5.0 and not result.attribution.any()
+
+
+def test_a_rule_may_be_a_function() -> None:
+    """A user's own rule: here 'pass the gradient through unchanged', which makes every ReLU the identity."""
+    m = nets.relu_net()
+
+    def straight_through(module: nn.Module, x: torch.Tensor, grad_out: torch.Tensor) -> torch.Tensor:
+        return grad_out
+
+    result = vc.backprop(m, nets.X, 0, rule=straight_through)
+    w1, w2, w3 = (torch.tensor(w) for w in (nets.W1, nets.W2, nets.W3))
+    np.testing.assert_allclose(result.attribution.ravel(), (w3[0] @ w2 @ w1).numpy(), rtol=1e-6)
+    assert result.rule == "straight_through" and result.rule_applied == 2
+    with pytest.raises(vc.SettingsError, match="Unknown backprop rule"):
+        vc.backprop(m, nets.X, 0, rule="lrp")

@@ -58,7 +58,7 @@ def test_grad_cam_on_vit_tokens_matches_the_formula(random_vit: vc.LoadedModel) 
 def test_guided_grad_cam_is_guided_times_cam() -> None:
     m = nets.tiny_cnn()
     x = torch.randn((1, 3, 16, 16), generator=torch.Generator().manual_seed(2))
-    guided = vc.backprop(m, x, 1, "guided")
+    guided = vc.backprop(m, x, 1, rule="guided")
     cam = vc.grad_cam(m, x, 1, layer="features")
     result = vc.guided_grad_cam(m, x, 1, layer="features")
     np.testing.assert_allclose(result.attribution, guided.attribution * cam.upsampled[None], rtol=1e-6, atol=1e-9)

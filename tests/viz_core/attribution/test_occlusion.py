@@ -28,18 +28,20 @@ def test_occlusion_on_a_known_region_function() -> None:
     np.testing.assert_allclose(result.drop, 10.0 - result.score)
 
 
-def test_int_target_means_probability_and_grid_reaches_the_edge() -> None:
+def test_class_probability_target_and_grid_reaches_the_edge() -> None:
     m = nets.region_model()
-    result = vc.occlusion(m, np.ones((32, 32, 3), dtype=np.float32), 0, patch=10, stride=7, fill="grey")
+    result = vc.occlusion(m, np.ones((32, 32, 3), dtype=np.float32), vc.class_prob(0), patch=10, stride=7, fill="grey")
     np.testing.assert_array_equal(result.centers_x, np.array([0, 7, 14, 21, 22]) + 4.5)  # 22 = 32 - 10
     assert "probability" in result.target
     assert 0 <= result.score.min() and result.score.max() <= 1
     assert result.base_score == pytest.approx(1 / (1 + np.exp(-5.0)))
+    as_int = vc.occlusion(m, np.ones((32, 32, 3), dtype=np.float32), 0, patch=10, stride=7, fill="grey")
+    assert "logit" in as_int.target and as_int.base_score == pytest.approx(10.0)  # an int is a logit, as everywhere
 
 
 def test_fills(random_cnn: vc.LoadedModel) -> None:
     image = vc.sample_image("chelsea (cat)")
-    maps = {fill: vc.occlusion(random_cnn, image, 3, patch=32, stride=32, fill=fill).score for fill in vc.attribution.FILLS}
+    maps = {fill: vc.occlusion(random_cnn, image, 3, patch=32, stride=32, fill=fill).score for fill in vc.FILLS}
     assert all(grid.shape == (2, 2) for grid in maps.values())
     assert not np.allclose(maps["grey"], maps["blur"])
 
@@ -47,8 +49,8 @@ def test_fills(random_cnn: vc.LoadedModel) -> None:
 def test_progress_and_batches_do_not_change_the_result(random_cnn: vc.LoadedModel) -> None:
     image = vc.sample_image("chelsea (cat)")
     seen: list[float] = []
-    one = vc.occlusion(random_cnn, image, 3, patch=16, stride=16, batch=5, on_step=lambda info: seen.append(info.fraction))
-    other = vc.occlusion(random_cnn, image, 3, patch=16, stride=16, batch=16)
+    one = vc.occlusion(random_cnn, image, 3, patch=16, stride=16, batch_size=5, on_step=lambda info: seen.append(info.fraction))
+    other = vc.occlusion(random_cnn, image, 3, patch=16, stride=16, batch_size=16)
     np.testing.assert_allclose(one.score, other.score, rtol=1e-5, atol=1e-7)
     assert seen[-1] == 1.0 and len(seen) == 4  # 16 positions in batches of 5
 

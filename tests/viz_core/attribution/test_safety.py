@@ -39,13 +39,13 @@ def _boom(info: StepInfo) -> None:
 
 
 METHODS: dict[str, Callable[[vc.LoadedModel, object], object]] = {
-    "vanilla": lambda m, image: vc.backprop(m, image, 3, "vanilla"),
-    "guided": lambda m, image: vc.backprop(m, image, vc.unit("layer2", 1), "guided"),
-    "deconvnet": lambda m, image: vc.backprop(m, image, 3, "deconvnet"),
+    "vanilla": lambda m, image: vc.backprop(m, image, 3, rule="vanilla"),
+    "guided": lambda m, image: vc.backprop(m, image, vc.unit("layer2", 1), rule="guided"),
+    "deconvnet": lambda m, image: vc.backprop(m, image, 3, rule="deconvnet"),
     "grad_cam": lambda m, image: vc.grad_cam(m, image, 3),
     "guided_grad_cam": lambda m, image: vc.guided_grad_cam(m, image, 3, layer="layer3"),
-    "smoothgrad": lambda m, image: vc.smoothgrad(m, image, 3, samples=4, batch=2),
-    "integrated_gradients": lambda m, image: vc.integrated_gradients(m, image, 3, steps=4, batch=2),
+    "smoothgrad": lambda m, image: vc.smoothgrad(m, image, 3, samples=4, batch_size=2),
+    "integrated_gradients": lambda m, image: vc.integrated_gradients(m, image, 3, steps=4, batch_size=2),
     "occlusion": lambda m, image: vc.occlusion(m, image, 3, patch=32, stride=16),
 }
 
@@ -76,12 +76,12 @@ class ExplodingTarget:
 @pytest.mark.parametrize(
     "call",
     [
-        lambda m, image: vc.backprop(m, image, ExplodingTarget(), "guided"),
+        lambda m, image: vc.backprop(m, image, ExplodingTarget(), rule="guided"),
         lambda m, image: vc.grad_cam(m, image, ExplodingTarget(), layer="layer3"),
         lambda m, image: vc.occlusion(m, image, ExplodingTarget(), patch=32, stride=16),
-        lambda m, image: vc.smoothgrad(m, image, 3, samples=4, batch=2, rule="deconvnet", on_step=_boom),
-        lambda m, image: vc.integrated_gradients(m, image, 3, steps=4, batch=2, on_step=_boom),
-        lambda m, image: vc.occlusion(m, image, 3, patch=32, stride=16, batch=2, on_step=_boom),
+        lambda m, image: vc.smoothgrad(m, image, 3, samples=4, batch_size=2, rule="deconvnet", on_step=_boom),
+        lambda m, image: vc.integrated_gradients(m, image, 3, steps=4, batch_size=2, on_step=_boom),
+        lambda m, image: vc.occlusion(m, image, 3, patch=32, stride=16, batch_size=2, on_step=_boom),
     ],
     ids=["backprop-score", "gradcam-score", "occlusion-score", "smoothgrad-progress", "ig-progress", "occlusion-progress"],
 )
@@ -99,18 +99,18 @@ def test_model_unchanged_when_the_rule_fails_inside_the_backward(random_cnn: vc.
     monkeypatch.setitem(backprop_module._RULE_FUNCTIONS, "guided", broken)
     before = snapshot(random_cnn)
     with pytest.raises(RuntimeError, match="injected"):
-        vc.backprop(random_cnn, vc.sample_image(IMAGE), 3, "guided")
+        vc.backprop(random_cnn, vc.sample_image(IMAGE), 3, rule="guided")
     assert snapshot(random_cnn) == before
     monkeypatch.undo()
-    assert vc.backprop(random_cnn, vc.sample_image(IMAGE), 3, "guided").rule_applied > 0
+    assert vc.backprop(random_cnn, vc.sample_image(IMAGE), 3, rule="guided").rule_applied > 0
 
 
 def test_concurrent_runs_equal_serial_runs(random_cnn: vc.LoadedModel) -> None:
     """Guided (hooks installed) in one thread, vanilla and occlusion (no hooks) in another."""
     image = vc.sample_image(IMAGE)
     jobs = {
-        "guided": lambda: vc.backprop(random_cnn, image, 5, "guided").attribution,
-        "vanilla": lambda: vc.backprop(random_cnn, image, 5, "vanilla").attribution,
+        "guided": lambda: vc.backprop(random_cnn, image, 5, rule="guided").attribution,
+        "vanilla": lambda: vc.backprop(random_cnn, image, 5, rule="vanilla").attribution,
         "occlusion": lambda: vc.occlusion(random_cnn, image, 5, patch=32, stride=16).score,
         "cam": lambda: vc.grad_cam(random_cnn, image, 5).map,
     }
@@ -146,6 +146,6 @@ def test_the_users_module_is_never_touched() -> None:
     module.train()
     state = {k: v.clone() for k, v in module.state_dict().items()}
     m = vc.LoadedModel.from_module(module, data_config=nets.tiny_cnn().data_config, class_names=["a", "b", "c"])
-    vc.backprop(m, torch.zeros(1, 3, 16, 16), 0, "guided")
+    vc.backprop(m, torch.zeros(1, 3, 16, 16), 0, rule="guided")
     assert module.training and all(p.requires_grad and p.grad is None for p in module.parameters())
     assert all(torch.equal(state[k], v) for k, v in module.state_dict().items())

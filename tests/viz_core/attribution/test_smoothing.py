@@ -15,16 +15,16 @@ from . import nets
 def test_smoothgrad_with_zero_noise_is_the_gradient(random_cnn: vc.LoadedModel) -> None:
     image = vc.sample_image("chelsea (cat)")
     for rule in ("vanilla", "guided"):
-        plain = vc.backprop(random_cnn, image, 7, rule).attribution
-        smooth = vc.smoothgrad(random_cnn, image, 7, samples=5, noise=0.0, rule=rule, batch=2)
+        plain = vc.backprop(random_cnn, image, 7, rule=rule).attribution
+        smooth = vc.smoothgrad(random_cnn, image, 7, samples=5, noise=0.0, rule=rule, batch_size=2)
         np.testing.assert_allclose(smooth.attribution, plain, rtol=1e-5, atol=1e-7)
-        assert smooth.rule_applied == (0 if rule == "vanilla" else vc.backprop(random_cnn, image, 7, rule).rule_applied)
+        assert smooth.rule_applied == (0 if rule == "vanilla" else vc.backprop(random_cnn, image, 7, rule=rule).rule_applied)
 
 
 def test_smoothgrad_is_seeded_and_the_mean_of_noisy_gradients() -> None:
     m = nets.relu_net()
     first = vc.smoothgrad(m, nets.X, 0, samples=6, noise=0.2, seed=3)
-    again = vc.smoothgrad(m, nets.X, 0, samples=6, noise=0.2, seed=3, batch=6)
+    again = vc.smoothgrad(m, nets.X, 0, samples=6, noise=0.2, seed=3, batch_size=6)
     other = vc.smoothgrad(m, nets.X, 0, samples=6, noise=0.2, seed=4)
     np.testing.assert_array_equal(first.attribution, vc.smoothgrad(m, nets.X, 0, samples=6, noise=0.2, seed=3).attribution)
     assert first.params["samples"] == 6 and first.params["noise"] == 0.2
@@ -53,7 +53,7 @@ def test_integrated_gradients_completeness_on_a_smooth_net() -> None:
 
 def test_integrated_gradients_completeness_on_a_relu_resnet(random_cnn: vc.LoadedModel) -> None:
     """ReLU nets make the path integrand piecewise constant: with 64 steps |gap| <= 1% of f(x) - f(x')."""
-    result = vc.integrated_gradients(random_cnn, vc.sample_image("chelsea (cat)"), 1, baseline="black", steps=64, batch=16)
+    result = vc.integrated_gradients(random_cnn, vc.sample_image("chelsea (cat)"), 1, baseline="black", steps=64, batch_size=16)
     difference = result.score - result.baseline_score
     assert abs(difference) > 1e-3
     assert abs(result.completeness_gap) <= 0.01 * abs(difference)
@@ -73,7 +73,7 @@ def test_baselines(random_cnn: vc.LoadedModel) -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"samples": 0}, "samples"), ({"noise": 2.0}, "noise"), ({"batch": 0}, "batch"), ({"rule": "x"}, "rule")],
+    [({"samples": 0}, "samples"), ({"noise": 2.0}, "noise"), ({"batch_size": 0}, "batch"), ({"rule": "x"}, "rule")],
 )
 def test_smoothgrad_bad_settings(kwargs: dict, message: str) -> None:
     with pytest.raises(vc.ConvlensError, match=message):
@@ -82,5 +82,5 @@ def test_smoothgrad_bad_settings(kwargs: dict, message: str) -> None:
 
 def test_progress_reaches_one() -> None:
     seen: list[float] = []
-    vc.integrated_gradients(nets.relu_net(), nets.X, 0, steps=5, batch=2, on_step=lambda info: seen.append(info.fraction))
+    vc.integrated_gradients(nets.relu_net(), nets.X, 0, steps=5, batch_size=2, on_step=lambda info: seen.append(info.fraction))
     assert seen == pytest.approx([0.4, 0.8, 1.0])

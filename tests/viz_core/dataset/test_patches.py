@@ -7,7 +7,6 @@ import torch
 from torch import nn
 
 import viz_core as vc
-from viz_core.dataset import suggest_layer
 from viz_core.hooks import capture, count_hooks
 
 GRAY = {"input_size": (1, 64, 64), "mean": (0.5,), "std": (0.5,), "crop_pct": 1.0, "interpolation": "bilinear"}
@@ -87,7 +86,7 @@ def test_most_variable_channels_are_chosen_by_variance(digits: vc.LoadedModel) -
 def test_top_patches_on_vit_tokens_show_the_token_patch(random_vit: vc.LoadedModel) -> None:
     c = vc.collection("photos").subset(np.arange(0, 300, 30))
     result = vc.top_patches(random_vit, c, "blocks.2", channels=[0], k=3)
-    assert result.layout == "tokens" and result.rf_global and "own 16×16 px patch" in result.note
+    assert result.layout == "tokens" and result.rf_global and "own 16×16 px patch" in result.notes[0]
     assert result.patches.shape == (1, 3, 16, 16, 3)
     for col in range(3):
         y, x = result.positions[0, col]
@@ -103,6 +102,6 @@ def test_bad_channels_and_layers_are_clear_errors(digits: vc.LoadedModel) -> Non
 
 
 def test_suggested_layers_see_part_of_the_image(lite0: vc.LoadedModel, digits: vc.LoadedModel, random_vit: vc.LoadedModel) -> None:
-    assert suggest_layer(lite0) == "blocks.3"
-    assert suggest_layer(digits) == "act4"
-    assert suggest_layer(random_vit).startswith("blocks.")
+    assert vc.default_layer(lite0, "patches") == "blocks.3"
+    assert vc.default_layer(digits, "patches") == "act4"
+    assert vc.default_layer(random_vit, "patches").startswith("blocks.")

@@ -40,7 +40,7 @@ def _weights(m: vc.LoadedModel) -> np.ndarray:
 def test_fgsm_on_a_linear_net_is_eps_times_sign_of_weight_difference(linear_net: vc.LoadedModel) -> None:
     """Targeted FGSM towards class 2 on a linear model: δ = ε·sign(w₂ − Σ p_k w_k) and the margin is exact."""
     eps = 3 / 255
-    result = fgsm(linear_net, GREY, eps, target=2)
+    result = fgsm(linear_net, GREY, 2, eps=eps)
     w = _weights(linear_net)
     p = result.probs_before
     direction = w[2] - np.tensordot(p, w, axes=1)
@@ -54,8 +54,8 @@ def test_fgsm_on_a_linear_net_is_eps_times_sign_of_weight_difference(linear_net:
 
 
 def test_untargeted_fgsm_raises_the_loss_of_the_clean_class(linear_net: vc.LoadedModel) -> None:
-    result = fgsm(linear_net, GREY, 4 / 255)
-    assert result.label == 0 and result.target is None
+    result = fgsm(linear_net, GREY, eps=4 / 255)
+    assert result.label == 0 and result.target_class is None
     assert result.probs_after[0] < result.probs_before[0]
 
 
@@ -76,9 +76,9 @@ def test_budget_range_and_progress_on_timm_models(request: pytest.FixtureRequest
     assert size <= eps + 1e-5
     exact = result.original.astype(np.float64) / 255 + result.perturbation
     assert exact.min() >= -1e-6 and exact.max() <= 1 + 1e-6
-    assert result.adversarial.dtype == np.uint8 and result.adversarial.shape == result.original.shape
+    assert result.image.dtype == np.uint8 and result.image.shape == result.original.shape
     if norm == "linf":  # rounding to 8 bits never leaves an L∞ budget on the grey-level grid
-        levels = np.abs(result.adversarial.astype(int) - result.original.astype(int)).max()
+        levels = np.abs(result.image.astype(int) - result.original.astype(int)).max()
         assert levels <= round(eps * 255)
     assert np.log(result.probs_after[3]) > result.scores[0]  # the target became more probable
     assert result.steps_run == 6
@@ -109,7 +109,7 @@ def test_cancel_propagates_and_removes_hooks(random_cnn: vc.LoadedModel) -> None
 def test_zero_budget_changes_nothing(linear_net: vc.LoadedModel) -> None:
     result = adversarial(linear_net, GREY, target=2, eps=0.0)
     assert not result.success and result.steps_run == 0
-    np.testing.assert_array_equal(result.adversarial, result.original)
+    np.testing.assert_array_equal(result.image, result.original)
 
 
 def test_clear_errors(linear_net: vc.LoadedModel) -> None:
@@ -143,6 +143,6 @@ def test_targeted_attack_on_bundled_model_reaches_target_on_sample_images(lite0:
     for name in vc.sample_names()[:5]:
         result = adversarial(lite0, vc.sample_image(name), target=ostrich, eps=8 / 255)
         assert result.linf <= 8 / 255 + 1e-6
-        assert np.abs(result.adversarial.astype(int) - result.original.astype(int)).max() <= 8
+        assert np.abs(result.image.astype(int) - result.original.astype(int)).max() <= 8
         reached += int(result.probs_after[ostrich] >= 0.9)
     assert reached >= 4

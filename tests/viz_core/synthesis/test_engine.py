@@ -9,7 +9,8 @@ import viz_core as vc
 from viz_core.errors import ConvlensError
 from viz_core.hooks import count_hooks
 from viz_core.results import Cancelled, StepInfo
-from viz_core.synthesis import PENULTIMATE, fourier, optimize_image, perturbation, pixels, reference_activations
+from viz_core.synthesis import PENULTIMATE, fourier, optimize_image, perturbation, pixels
+from viz_core.synthesis.engine import StepState, reference_activations
 from viz_core.synthesis import objectives as O
 from viz_core.synthesis import transforms as T
 
@@ -31,7 +32,7 @@ def test_one_sgd_step_is_the_gradient_in_pixel_units(linear: vc.LoadedModel) -> 
     # logit_k = W_k · (x01 - 0.5) / 0.25, so d logit / d x01 = 4 W_k: one SGD step adds lr * 4 W_k
     grey = np.full((8, 8, 3), 0.5, dtype=np.float32)
     param = pixels((8, 8), init=grey)
-    optimize_image(linear, O.class_logit(1), param, steps=1, lr=0.01, optimizer="sgd")
+    optimize_image(linear, O.target(vc.class_logit(1)), param, steps=1, lr=0.01, optimizer="sgd")
     weights = linear.model.fc.weight[1].view(1, 3, 8, 8)
     expected = (0.5 + 0.01 * 4 * weights).clamp(0, 1)
     assert torch.allclose(param.pixels.detach(), expected, atol=1e-6)
@@ -40,7 +41,7 @@ def test_one_sgd_step_is_the_gradient_in_pixel_units(linear: vc.LoadedModel) -> 
 def test_normalized_gradient_step_has_unit_mean_magnitude(linear: vc.LoadedModel) -> None:
     grey = np.full((8, 8, 3), 0.5, dtype=np.float32)
     param = pixels((8, 8), init=grey)
-    optimize_image(linear, O.class_logit(1), param, steps=1, lr=0.001, optimizer="sgd", normalize_grad=True)
+    optimize_image(linear, O.target(vc.class_logit(1)), param, steps=1, lr=0.001, optimizer="sgd", normalize_grad=True)
     change = (param.pixels.detach() - 0.5).abs().mean()
     assert float(change) == pytest.approx(0.001, rel=1e-4)
 
@@ -48,14 +49,14 @@ def test_normalized_gradient_step_has_unit_mean_magnitude(linear: vc.LoadedModel
 @pytest.mark.parametrize("optimizer", ["adam", "sgd", "lbfgs"])
 def test_every_optimizer_raises_the_score(tiny: vc.LoadedModel, optimizer: str) -> None:
     lr = {"adam": 0.05, "sgd": 0.05, "lbfgs": 0.1}[optimizer]
-    result = optimize_image(tiny, O.class_logit(2), pixels((8, 8), generator=torch.Generator().manual_seed(1)), steps=20, lr=lr, optimizer=optimizer)
+    result = optimize_image(tiny, O.target(vc.class_logit(2)), pixels((8, 8), seed=torch.Generator().manual_seed(1)), steps=20, lr=lr, optimizer=optimizer)
     assert result.scores[-1] > result.scores[0] + 0.1
     assert result.image.shape == (8, 8, 3) and result.image.dtype == np.uint8
 
 
 def test_model_is_left_as_found_on_success_and_failure(random_cnn: vc.LoadedModel) -> None:
     before = _snapshot(random_cnn)
-    optimize_image(random_cnn, O.channel("layer2", 3) - 0.1 * O.total_variation(), steps=3)
+    optimize_image(random_cnn, O.target(vc.unit("layer2", 3)) - 0.1 * O.total_variation(), steps=3)
     _assert_untouched(random_cnn, before)
 
     calls = {"n": 0}
@@ -79,7 +80,7 @@ def test_cancel_returns_the_best_picture_so_far(tiny: vc.LoadedModel) -> None:
         if info.step == 3:
             raise Cancelled()
 
-    result = optimize_image(tiny, O.class_logit(0), pixels((8, 8)), steps=50, lr=0.05, on_step=stop_at_three, preview_every=2)
+    result = optimize_image(tiny, O.target(vc.class_logit(0)), pixels((8, 8)), steps=50, lr=0.05, on_step=stop_at_three, preview_every=2)
     assert result.stopped_early and len(result.scores) == 4
     assert result.best_step == int(np.argmax(result.scores))
     assert [s.step for s in seen] == [0, 1, 2, 3]
@@ -103,7 +104,7 @@ def test_perturbation_stays_in_budget_and_in_range(tiny: vc.LoadedModel, norm: s
         picture = param.render().detach()
         checks.append((size, float(picture.min()), float(picture.max())))
 
-    result = optimize_image(tiny, O.class_logit(1), param, steps=10, lr=0.05, optimizer="sgd", on_step=watch)
+    result = optimize_image(tiny, O.target(vc.class_logit(1)), param, steps=10, lr=0.05, optimizer="sgd", on_step=watch)
     assert result.scores[-1] > result.scores[0]
     assert all(size <= eps + 1e-6 and low >= 0 and high <= 1 for size, low, high in checks)
     assert max(size for size, _, _ in checks) > 0.5 * eps  # the budget is actually used
@@ -111,7 +112,7 @@ def test_perturbation_stays_in_budget_and_in_range(tiny: vc.LoadedModel, norm: s
 
 def test_same_seed_same_picture_other_seed_other_picture(random_cnn: vc.LoadedModel) -> None:
     def run(seed: int) -> np.ndarray:
-        return optimize_image(random_cnn, O.channel("layer1", 0), None, T.standard(64), steps=3, generator=seed).image
+        return optimize_image(random_cnn, O.target(vc.unit("layer1", 0)), None, [T.affine(shift=2.0, scale=0.1, degrees=8.0)], steps=3, seed=seed).image
 
     assert np.array_equal(run(1), run(1))
     assert not np.array_equal(run(1), run(2))
@@ -127,11 +128,11 @@ def test_fourier_renders_valid_pictures() -> None:
 
 def test_clear_errors_for_bad_settings(tiny: vc.LoadedModel) -> None:
     with pytest.raises(ConvlensError, match="optimiser"):
-        optimize_image(tiny, O.class_logit(0), steps=1, optimizer="rmsprop")
+        optimize_image(tiny, O.target(vc.class_logit(0)), steps=1, optimizer="rmsprop")
     with pytest.raises(ConvlensError, match="raw pixels"):
-        optimize_image(tiny, O.class_logit(0), fourier((8, 8)), steps=1, image_steps=[T.decay()])
+        optimize_image(tiny, O.target(vc.class_logit(0)), fourier((8, 8)), steps=1, image_steps=[T.decay()])
     with pytest.raises(vc.LayerError, match="Did you mean"):
-        optimize_image(tiny, O.channel("conv.x", 0), steps=1)
+        optimize_image(tiny, O.target(vc.unit("conv.x", 0)), steps=1)
     with pytest.raises(ConvlensError, match="budget"):
         perturbation(np.zeros((8, 8, 3), np.float32), -1.0)
     assert count_hooks(tiny.model) == 0
@@ -151,9 +152,29 @@ def test_pixel_regularisers_act_between_steps(tiny: vc.LoadedModel) -> None:
     noisy = np.random.default_rng(0).uniform(0, 1, (8, 8, 3)).astype(np.float32)
     plain = pixels((8, 8), init=noisy)
     blurred = pixels((8, 8), init=noisy)
-    optimize_image(tiny, O.class_logit(0), plain, steps=2, lr=1e-4, optimizer="sgd")
-    optimize_image(tiny, O.class_logit(0), blurred, steps=2, lr=1e-4, optimizer="sgd", image_steps=[T.blur_every(2, 1.0), T.clip_norm(25)])
+    optimize_image(tiny, O.target(vc.class_logit(0)), plain, steps=2, lr=1e-4, optimizer="sgd")
+    optimize_image(tiny, O.target(vc.class_logit(0)), blurred, steps=2, lr=1e-4, optimizer="sgd", image_steps=[T.blur_every(2, 1.0), T.clip_norm(25)])
     tv = lambda p: float((p.pixels.detach()[..., 1:, :] - p.pixels.detach()[..., :-1, :]).abs().mean())  # noqa: E731
     assert tv(blurred) < 0.7 * tv(plain)
     grey = (blurred.pixels - 0.5).norm(dim=1) < 1e-6
     assert int(grey.sum()) >= 16  # a quarter of the 64 pixels were set to grey
+
+
+def test_step_callbacks_see_every_step_with_probe_values_and_can_stop(tiny: vc.LoadedModel) -> None:
+    logit, prior = O.target(vc.class_logit(0)), O.l2()
+    seen: list[tuple[int, float, dict[str, float]]] = []
+
+    def record(state: StepState) -> None:
+        seen.append((state.step, state.score, dict(state.probes)))
+
+    def stop_at_four(state: StepState) -> bool:
+        return state.step == 3
+
+    result = optimize_image(
+        tiny, logit - prior, pixels((8, 8), generator=torch.Generator().manual_seed(2)), steps=20, lr=0.05,
+        callbacks=[record, stop_at_four], probes={"logit": logit, "l2": prior}, preview_every=0,
+    )
+    assert [step for step, _, _ in seen] == [0, 1, 2, 3] and result.stopped_early and len(result.scores) == 4
+    for _, score, probes in seen:  # the probes are the terms of this very forward
+        assert score == pytest.approx(probes["logit"] - probes["l2"], abs=1e-6)
+    assert count_hooks(tiny.model) == 0

@@ -7,7 +7,8 @@ import torch
 
 import viz_core as vc
 from viz_core.hooks import count_hooks
-from viz_core.synthesis import PENULTIMATE, optimize_image, pixels, reference_activations
+from viz_core.synthesis import PENULTIMATE, optimize_image, pixels
+from viz_core.synthesis.engine import reference_activations
 from viz_core.synthesis import objectives as O
 
 
@@ -47,16 +48,15 @@ def test_priors_and_matches_have_known_values() -> None:
 
 def test_channel_neuron_and_class_scores_read_the_right_numbers() -> None:
     act = torch.arange(2 * 3 * 3, dtype=torch.float32).view(1, 2, 3, 3)
-    assert float(O.channel("L", 1).score(_probe(act))) == pytest.approx(13.0)
-    assert float(O.neuron("L", 1).score(_probe(act))) == 13.0  # centre (1, 1)
-    assert float(O.neuron("L", 0, 0, 2).score(_probe(act))) == 2.0
-    tokens = torch.arange(5 * 2, dtype=torch.float32).view(1, 5, 2)  # class token + 2x2 grid
-    assert float(O.channel("L", 1).score(_probe(tokens))) == pytest.approx((3 + 5 + 7 + 9) / 4)
-    assert float(O.neuron("L", 0, 1, 0).score(_probe(tokens))) == 6.0  # token 1 + 1*2 + 0
-    logits = torch.tensor([[0.0, np.log(3.0), 0.0]])
-    assert float(O.class_logit(1).score(_probe(logits=logits))) == pytest.approx(np.log(3.0))
-    assert float(O.class_prob(1).score(_probe(logits=logits))) == pytest.approx(0.6)
     assert float(O.target(vc.unit("L", 1)).score(_probe(act))) == pytest.approx(13.0)
+    assert float(O.target(vc.unit("L", 1, 1, 1)).score(_probe(act))) == 13.0  # centre (1, 1)
+    assert float(O.target(vc.unit("L", 0, 0, 2)).score(_probe(act))) == 2.0
+    tokens = torch.arange(5 * 2, dtype=torch.float32).view(1, 5, 2)  # class token + 2x2 grid
+    assert float(O.target(vc.unit("L", 1)).score(_probe(tokens))) == pytest.approx((3 + 5 + 7 + 9) / 4)
+    assert float(O.target(vc.unit("L", 0, 1, 0)).score(_probe(tokens))) == 6.0  # token 1 + 1*2 + 0
+    assert float(O.target(2).score(_probe(logits=torch.tensor([[0.0, 1.0, 7.0]])))) == 7.0  # a plain int is a logit
+    logits = torch.tensor([[0.0, np.log(3.0), 0.0]])
+    assert float(O.target(vc.class_logit(1)).score(_probe(logits=logits))) == pytest.approx(np.log(3.0))
     assert float(O.target(vc.class_prob(1)).score(_probe(logits=logits))) == pytest.approx(0.6)
 
 
@@ -64,11 +64,11 @@ def test_algebra_composes_scores_and_layers() -> None:
     act = torch.tensor([[3.0, 4.0]])
     logits = torch.tensor([[1.0, 2.0, 5.0]])
     probe = O.Probe(logits, {"L": act, "M": act * 2}, torch.full((1, 3, 2, 2), 0.5), torch.zeros(1, 3, 2, 2))
-    combined = 2 * O.class_logit(2) - O.channel("L", 0) + O.channel("M", 1) / 4 + 1.0
+    combined = 2 * O.target(vc.class_logit(2)) - O.target(vc.unit("L", 0)) + O.target(vc.unit("M", 1)) / 4 + 1.0
     assert float(combined.score(probe)) == pytest.approx(2 * 5 - 3 + 8 / 4 + 1)
     assert combined.layers == ("L", "M")
-    assert float((-O.class_logit(0)).score(probe)) == -1.0
-    assert float((3.0 - O.class_logit(1)).score(probe)) == 1.0
+    assert float((-O.target(vc.class_logit(0))).score(probe)) == -1.0
+    assert float((3.0 - O.target(vc.class_logit(1))).score(probe)) == 1.0
 
 
 def test_layer_norm_gradient_is_the_activation(tiny: vc.LoadedModel) -> None:
@@ -82,10 +82,10 @@ def _objectives(m: vc.LoadedModel, layer: str) -> dict[str, O.Objective]:
     image = np.random.default_rng(1).uniform(0, 1, (*m.input_size[1:], 3)).astype(np.float32)
     refs = reference_activations(m, image, [layer, PENULTIMATE])
     return {
-        "class_logit": O.class_logit(3),
-        "class_prob": O.class_prob(3),
-        "channel": O.channel(layer, 2),
-        "neuron": O.neuron(layer, 2),
+        "class_logit": O.target(vc.class_logit(3)),
+        "class_prob": O.target(vc.class_prob(3)),
+        "channel": O.target(vc.unit(layer, 2)),
+        "neuron": O.target(vc.centre_unit(m, layer, 2)),
         "layer_norm": O.layer_norm(layer),
         "feature_match": O.feature_match(layer, refs[layer]),
         "penultimate_match": O.feature_match(PENULTIMATE, refs[PENULTIMATE]),
@@ -93,7 +93,7 @@ def _objectives(m: vc.LoadedModel, layer: str) -> dict[str, O.Objective]:
         "total_variation": O.total_variation(),
         "alpha_norm": O.alpha_norm(),
         "l2": O.l2(),
-        "composite": O.channel(layer, 2) - 0.5 * O.total_variation() - O.l2(),
+        "composite": O.target(vc.unit(layer, 2)) - 0.5 * O.total_variation() - O.l2(),
     }
 
 
@@ -104,7 +104,7 @@ def test_every_objective_improves_within_ten_steps(model_name: str, layer: str, 
         for param_kind in ("pixels", "fourier") if name in ("class_logit", "composite") else ("pixels",):
             gen = torch.Generator().manual_seed(0)
             param = pixels(m.input_size[1:], sd=0.1, generator=gen) if param_kind == "pixels" else None
-            result = optimize_image(m, objective, param, steps=10, lr=0.02, generator=gen, preview_every=0)
+            result = optimize_image(m, objective, param, steps=10, lr=0.02, seed=gen, preview_every=0)
             first, last = result.scores[:2].mean(), result.scores[-2:].mean()
             assert last > first, f"{name} ({param_kind}) did not improve on {m.name}: {result.scores}"
     assert count_hooks(m.model) == 0

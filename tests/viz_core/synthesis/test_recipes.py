@@ -10,7 +10,8 @@ import torch
 
 import viz_core as vc
 from viz_core.hooks import count_hooks
-from viz_core.synthesis import class_model, deepdream, invert, invert_depths, inversion_layers, neuron, optimize_image, pixels, sample_channel_mean
+from viz_core.synthesis import optimize_image, pixels
+from viz_core.synthesis.recipes import class_model, deepdream, invert, invert_depths, neuron, sample_channel_mean
 from viz_core.synthesis import objectives as O
 
 CLASSES = (130, 323, 954, 980, 417)  # flamingo, monarch, banana, volcano, balloon
@@ -36,7 +37,7 @@ def test_class_model_is_recognised_also_after_jitter(lite0: vc.LoadedModel, clas
 @pytest.mark.slow
 def test_neuron_picture_excites_its_channel_tenfold(lite0: vc.LoadedModel) -> None:
     layer, channel = "blocks.5", 10  # defaults otherwise: 128 steps, Fourier, lr 0.05
-    result = neuron(lite0, layer, channel)
+    result = neuron(lite0, vc.unit(layer, channel))
     baseline = sample_channel_mean(lite0, layer, channel)
     assert baseline > 0
     assert result.metrics["activation"] >= 10 * baseline, (result.metrics, baseline)
@@ -77,15 +78,15 @@ def test_every_recipe_runs_on_cnn_and_vit(model_name: str, layer: str, request: 
     for result in (
         class_model(m, 3, steps=4),
         class_model(m, 3, steps=4, param="pixels", l2_decay=0.01, blur_every=2, clip_norm=5, clip_contribution=5),
-        neuron(m, layer, 1, steps=4),
-        neuron(m, layer, 1, y=1, x=1, steps=4),
+        neuron(m, vc.unit(layer, 1), steps=4),
+        neuron(m, vc.unit(layer, 1, 1, 1), steps=4),
         invert(m, photo, steps=4),
         invert(m, photo, layer, steps=4),
         deepdream(m, photo, layer, octaves=2, steps=2),
     ):
         assert result.image.shape == (*size, 3) and result.image.dtype == np.uint8
         assert len(result.scores) >= 4 and np.all(np.isfinite(result.scores))
-    layers = inversion_layers(m, 3)
+    layers = vc.spread_stages(m, 3)
     assert len(layers) == 3 and all(any(info.path == name for info in m.layers()) for name in layers)
     assert count_hooks(m.model) == 0 and all(p.grad is None for p in m.model.parameters())
 
@@ -102,7 +103,7 @@ def test_user_errors_are_clear(random_cnn: vc.LoadedModel) -> None:
     with pytest.raises(vc.TargetError, match="out of range"):
         class_model(random_cnn, 5000, steps=1)
     with pytest.raises(vc.TargetError, match="out of range"):
-        neuron(random_cnn, "layer1", 10_000, steps=1)
+        neuron(random_cnn, vc.unit("layer1", 10_000), steps=1)
     with pytest.raises(vc.LayerError, match="spatial map"):
         deepdream(random_cnn, vc.sample_image("rocket"), "global_pool", steps=1)
     with pytest.raises(vc.LayerError, match="Did you mean"):
@@ -113,7 +114,7 @@ def test_user_errors_are_clear(random_cnn: vc.LoadedModel) -> None:
 
 def test_two_threads_on_one_model_match_serial_runs(random_cnn: vc.LoadedModel) -> None:
     def make(channel: int) -> vc.Synthesis:
-        return optimize_image(random_cnn, O.channel("layer2", channel), pixels((64, 64), generator=torch.Generator().manual_seed(channel)), steps=4, generator=channel)
+        return optimize_image(random_cnn, O.target(vc.unit("layer2", channel)), pixels((64, 64), seed=torch.Generator().manual_seed(channel)), steps=4, generator=channel)
 
     serial = [make(1).image, make(2).image]
     threaded: dict[int, np.ndarray] = {}

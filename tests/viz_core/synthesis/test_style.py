@@ -9,7 +9,8 @@ from torch import nn
 import viz_core as vc
 from viz_core.hooks import count_hooks
 from viz_core.synthesis.engine import reference_activations
-from viz_core.synthesis.style import default_layers, losses, style_transfer
+from viz_core.layers import style_layers as default_layers
+from viz_core.synthesis.style import losses, style_transfer
 
 STRIPES = np.tile(np.array([[0], [255]], dtype=np.uint8), (32, 64))[..., None].repeat(3, axis=2)  # horizontal stripes
 BLOBS = (np.indices((64, 64)).sum(axis=0) % 32 < 16).astype(np.uint8)[..., None] * np.array([200, 60, 20], dtype=np.uint8)

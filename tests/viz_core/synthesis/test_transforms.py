@@ -63,7 +63,7 @@ def test_shift_moves_whole_pixels_without_resampling() -> None:
 
 def test_transforms_are_reproducible_from_the_seed() -> None:
     image = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(3))
-    for make in (lambda: T.affine(4.0, 0.1, 8.0), lambda: T.shift(3), lambda: T.jitter(3), lambda: T.scale(), lambda: T.rotate(5.0)):
+    for make in (lambda: T.affine(4.0, 0.1, 8.0), lambda: T.shift(3)):
         first = make()(image, torch.Generator().manual_seed(7))
         again = make()(image, torch.Generator().manual_seed(7))
         assert torch.equal(first, again)

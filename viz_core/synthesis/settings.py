@@ -1,0 +1,105 @@
+"""The knobs of each synthesis recipe as one frozen dataclass, and the one way to override them.
+
+Why dataclasses: class models and neuron pictures share a dozen knobs; written once, a recipe's
+settings are one hashable value that the dashboard's caches key on, a result records
+(`params["settings"]`) and an export replays. `configure` lets a notebook user write
+`vc.class_model(m, 9, steps=64)` and still get a clear message for a misspelt knob.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, TypeVar
+
+from ..errors import SettingsError
+
+S = TypeVar("S")
+
+
+@dataclass(frozen=True)
+class Ascent:
+    """Gradient ascent for class models and neuron pictures.
+
+    param: "fourier" (decorrelated, Olah et al. 2017) or "pixels"; jitter / rotate / scale: the
+    transformation robustness (±px, ±degrees, ±fraction of zoom); l2_decay, blur_every,
+    blur_sigma, clip_norm, clip_contribution: Yosinski et al.'s (2015) in-place priors, pixels only.
+    """
+
+    steps: int = 128
+    lr: float = 0.05
+    param: str = "fourier"
+    jitter: int = 8
+    rotate: float = 5.0
+    scale: float = 0.1
+    l2_decay: float = 0.0
+    blur_every: int = 0
+    blur_sigma: float = 0.5
+    clip_norm: float = 0.0
+    clip_contribution: float = 0.0
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Inversion:
+    """Feature inversion: priors' weights (total variation, α-norm) and the optimisation."""
+
+    steps: int = 300
+    lr: float = 0.1
+    param: str = "fourier"
+    tv_weight: float = 0.01
+    alpha_weight: float = 0.0
+    alpha: float = 6.0
+    jitter: int = 0
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Dream:
+    """DeepDream: octaves (each `octave_scale` larger), steps per octave, step size in pixel units."""
+
+    octaves: int = 3
+    octave_scale: float = 1.4
+    steps: int = 10
+    lr: float = 0.01
+    jitter: int = 8
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Style:
+    """Neural style: layers (None: the model's defaults), loss weights and the optimisation.
+
+    size: side of the square picture (None: the model's input size; CNNs only); lr None: the
+    optimiser's own default; init "content" or "noise".
+    """
+
+    content_layer: str | None = None
+    style_layers: tuple[str, ...] | None = None
+    style_weights: tuple[float, ...] | None = None
+    content_weight: float = 1.0
+    style_weight: float = 100.0
+    tv_weight: float = 10.0
+    steps: int = 200
+    optimizer: str = "lbfgs"
+    lr: float | None = None
+    init: str = "content"
+    seed: int = 0
+    size: int | None = None
+
+
+def configure(kind: type[S], settings: S | None, overrides: dict[str, Any]) -> S:
+    """`settings` (default: the kind's defaults) with `overrides` applied, or a SettingsError
+    naming the unknown knobs and the valid ones."""
+    base = kind() if settings is None else settings
+    if not isinstance(base, kind):
+        raise SettingsError(f"Expected {kind.__name__} settings, got a {type(base).__name__}.")
+    names = [f.name for f in fields(kind)]  # type: ignore[arg-type]
+    unknown = sorted(set(overrides) - set(names))
+    if unknown:
+        raise SettingsError(f"Unknown setting{'s' if len(unknown) > 1 else ''} for {kind.__name__}: {', '.join(unknown)}.", f"Valid: {', '.join(names)}.")
+    tuples = {k: tuple(v) for k, v in overrides.items() if isinstance(v, list)}  # keep the settings hashable
+    return replace(base, **{**overrides, **tuples})  # type: ignore[type-var]
+
+
+def as_params(settings: object) -> dict[str, Any]:
+    """The settings as a JSON-able dict (tuples as lists), for a result's `params`."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(settings).items()}  # type: ignore[call-overload]
