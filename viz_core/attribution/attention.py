@@ -20,7 +20,7 @@ import threading
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -106,11 +106,20 @@ class AttentionRelevance:
 
 @dataclass(frozen=True)
 class _Survey:
-    """What one probe forward found: global blocks in execution order, and why others don't count."""
+    """What one probe forward found, in execution order: readable global blocks, and why others don't count."""
 
     blocks: tuple[AttentionBlock, ...]
+    order: tuple[str, ...]  # every attention-like module the forward ran
     windowed: tuple[tuple[str, int, str], ...]  # (path, windows, window shape in tokens)
     unreadable: tuple[tuple[str, str], ...]  # (path, reason)
+
+
+class _Unreadable(Exception):
+    """An attention module whose probabilities cannot be recomputed; `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 _SURVEYS: "weakref.WeakKeyDictionary[LoadedModel, _Survey]" = weakref.WeakKeyDictionary()
@@ -127,8 +136,9 @@ def _linear(module: nn.Module, *names: str) -> nn.Module | None:
 
 
 def _is_candidate(module: nn.Module) -> bool:
-    """An attention module by shape of its code: heads and query/key projections."""
-    if isinstance(getattr(module, "num_heads", None), bool) or not isinstance(getattr(module, "num_heads", None), int):
+    """An attention module by the shape of its code: a head count and query/key projections."""
+    heads = getattr(module, "num_heads", None)
+    if isinstance(heads, bool) or not isinstance(heads, int):
         return False
     return _linear(module, "qkv") is not None or (_linear(module, "q", "q_proj") is not None and _linear(module, "k", "k_proj") is not None)
 
@@ -145,53 +155,59 @@ def _layout(model: nn.Module, tokens: int) -> tuple[int, int, int]:
     return token_grid(tokens)
 
 
+def _classify(m: LoadedModel, name: str, module: nn.Module, x: torch.Tensor | None, output: Any) -> AttentionBlock | tuple[int, str] | str:
+    """A readable global block (index still 0), (windows, window shape) for windowed attention, or why not."""
+    if x is None:
+        return "it takes no tensor input"
+    if x.ndim >= 3 and x.shape[0] != 1:  # one image came in: a larger batch is a batch of windows
+        return int(x.shape[0]), "×".join(map(str, x.shape[1:-1]))
+    if x.ndim != 3:
+        return f"it attends over a {x.ndim}-D feature map, not a token sequence"
+    tokens = int(x.shape[1])
+    if not isinstance(output, torch.Tensor) or output.ndim != 3 or output.shape[1] not in (1, tokens):
+        return f"it does not return one token per query of its {tokens} input tokens (pooled or reduced attention)"
+    try:
+        prefix, height, width = _layout(m.model, tokens)
+        _read(m.model, module, x, int(output.shape[1]), output)
+    except LayerError as error:
+        return error.message
+    except _Unreadable as error:
+        return error.reason
+    has_class = prefix > 0 and getattr(m.model, "cls_token", None) is not None
+    queries = int(output.shape[1])
+    return AttentionBlock(0, name, type(module).__name__, int(module.num_heads), tokens, queries, prefix, (height, width), has_class or queries == 1)
+
+
 def _survey(m: LoadedModel) -> _Survey:
-    """One forward at the model's input size with a hook on every attention-like module."""
+    """One forward at the model's input size that tries to read every attention-like module."""
     with _SURVEYS_GUARD:
         if m in _SURVEYS:
             return _SURVEYS[m]
     names = [name for name, module in m.model.named_modules() if name and _is_candidate(module)]
-    seen: dict[str, tuple[tuple[int, ...], tuple[int, ...] | None]] = {}
+    found: dict[str, AttentionBlock | tuple[int, str] | str] = {}
 
-    def record(name: str, _module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
-        x = args[0] if args and isinstance(args[0], torch.Tensor) else None
-        seen.setdefault(name, (tuple(x.shape) if x is not None else (), tuple(output.shape) if isinstance(output, torch.Tensor) else None))
+    def probe(name: str, module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
+        if name not in found:  # dicts keep insertion order = execution order
+            found[name] = _classify(m, name, module, args[0] if args and isinstance(args[0], torch.Tensor) else None, output)
 
-    if names:
-        with torch.inference_mode(), model_lock(m.model), on_forward(m.model, names, record):
-            m.model(torch.zeros((1, *m.input_size), device=m.device))
-    modules = dict(m.model.named_modules())
-    blocks: list[AttentionBlock] = []
-    windowed: list[tuple[str, int, str]] = []
-    unreadable: list[tuple[str, str]] = []
-    for name, (x_shape, out_shape) in seen.items():  # dicts keep insertion = execution order
-        module = modules[name]
-        if len(x_shape) >= 3 and x_shape[0] != 1:  # one image came in: a larger batch is a batch of windows
-            windowed.append((name, x_shape[0], "×".join(map(str, x_shape[1:-1]))))
-        elif len(x_shape) != 3:
-            unreadable.append((name, f"it attends over a {len(x_shape)}-D feature map, not a token sequence"))
-        elif out_shape is None or len(out_shape) != 3 or out_shape[1] not in (1, x_shape[1]):
-            unreadable.append((name, f"its output {out_shape} is not one token per query of its {x_shape[1]} input tokens"))
-        elif _linear(module, "qkv") is None and _linear(module, "v", "v_proj") is None:
-            unreadable.append((name, "its value projection is not one convlens can read"))
-        else:
-            try:
-                prefix, height, width = _layout(m.model, x_shape[1])
-            except LayerError as error:
-                unreadable.append((name, error.message))
-                continue
-            has_class = prefix > 0 and getattr(m.model, "cls_token", None) is not None
-            blocks.append(
-                AttentionBlock(len(blocks), name, type(module).__name__, int(module.num_heads), x_shape[1], out_shape[1], prefix, (height, width), has_class or out_shape[1] == 1)
-            )
-    survey = _Survey(tuple(blocks), tuple(windowed), tuple(unreadable))
+    if names:  # noise, not zeros: constant tokens would let a wrong recomputation pass the check
+        noise = torch.randn((1, *m.input_size), generator=torch.Generator().manual_seed(0)).to(m.device)
+        with torch.inference_mode(), model_lock(m.model), on_forward(m.model, names, probe):
+            m.model(noise)
+    blocks = [kind for kind in found.values() if isinstance(kind, AttentionBlock)]
+    survey = _Survey(
+        blocks=tuple(replace(block, index=index) for index, block in enumerate(blocks)),
+        order=tuple(found),
+        windowed=tuple((name, *kind) for name, kind in found.items() if isinstance(kind, tuple)),
+        unreadable=tuple((name, kind) for name, kind in found.items() if isinstance(kind, str)),
+    )
     with _SURVEYS_GUARD:
         _SURVEYS[m] = survey
     return survey
 
 
 def attention_blocks(m: LoadedModel) -> list[AttentionBlock]:
-    """Every global self-attention block of the model, in the order the forward runs them.
+    """Every global self-attention block convlens can read, in the order the forward runs them.
 
     Raises LayerError with the reason when the model has none (a CNN, an MLP model) or when its
     attention is windowed or local (Swin, MaxViT, ...): then no single map covers the image.
@@ -207,7 +223,7 @@ def attention_blocks(m: LoadedModel) -> list[AttentionBlock]:
     if not survey.blocks:
         if survey.unreadable:
             path, reason = survey.unreadable[0]
-            raise LayerError(f"{m.name} has attention layers, but none is global self-attention over tokens: '{path}': {reason}.", _NOT_APPLICABLE_HINT)
+            raise LayerError(f"{m.name} has attention layers, but none is global self-attention over tokens that convlens can read: '{path}': {reason}.", _NOT_APPLICABLE_HINT)
         other = [info for info in m.layers() if info.kind == "attention"]
         if other:
             raise LayerError(f"{m.name}'s attention layers (e.g. '{other[0].path}', {other[0].type_name}) are not multi-head self-attention over tokens that convlens can read.", _NOT_APPLICABLE_HINT)
@@ -220,7 +236,7 @@ def _takes_rope(kind: type) -> bool:
     return "rope" in inspect.signature(kind.forward).parameters
 
 
-def _rope(model: nn.Module, module: nn.Module, path: str) -> torch.Tensor | None:
+def _rope(model: nn.Module, module: nn.Module) -> torch.Tensor | None:
     """The rotary embedding timm passes to this module at call time (EVA), rebuilt from the model."""
     source = getattr(model, "rope", None) if _takes_rope(type(module)) else None
     if source is None:
@@ -230,7 +246,7 @@ def _rope(model: nn.Module, module: nn.Module, path: str) -> torch.Tensor | None
     else:
         embed = source.get_embed(shape=model.patch_embed.grid_size)
     if not isinstance(embed, torch.Tensor) or embed.ndim != 2:
-        raise LayerError(f"'{path}' uses a rotary position embedding of a kind ({type(source).__name__}) convlens cannot rebuild, so its attention is not supported.", _NOT_APPLICABLE_HINT)
+        raise _Unreadable(f"it uses a rotary position embedding of a kind convlens cannot rebuild ({type(source).__name__})")
     return embed
 
 
@@ -239,16 +255,14 @@ def _heads(t: torch.Tensor, heads: int) -> torch.Tensor:
     return t.reshape(t.shape[0], t.shape[1], heads, -1).transpose(1, 2)
 
 
-def _recompute(model: nn.Module, path: str, module: nn.Module, x: torch.Tensor, queries: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _recompute(model: nn.Module, module: nn.Module, x: torch.Tensor, queries: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(probabilities (B, heads, queries, N), rebuilt module output) from the module's weights.
 
     Follows timm's unfused path: q, k, v from the projection(s); q/k norms; rotary embedding on
     the patch tokens; logits q kᵀ · scale plus relative position bias; talking-heads mixing
     before (proj_l) and after (proj_w) the softmax; then the gate, output norm and projection.
     """
-    from timm.layers import apply_rot_embed_cat
-
-    batch, tokens, _ = x.shape
+    batch = x.shape[0]
     heads = int(module.num_heads)
     fused = _linear(module, "qkv")
     if fused is not None:
@@ -265,8 +279,10 @@ def _recompute(model: nn.Module, path: str, module: nn.Module, x: torch.Tensor, 
             k, v = (t.repeat_interleave(heads // kv_heads, dim=1) for t in (k, v))
     q = q[:, :, :queries]  # class attention (CaiT) asks from the class token only
     q, k = getattr(module, "q_norm", nn.Identity())(q), getattr(module, "k_norm", nn.Identity())(k)
-    rope = _rope(model, module, path)
+    rope = _rope(model, module)
     if rope is not None:
+        from timm.layers import apply_rot_embed_cat  # only timm models carry a rotary embedding
+
         skip = int(getattr(module, "num_prefix_tokens", 0))
         half = bool(getattr(module, "rotate_half", False))
         q, k = (torch.cat([t[:, :, :skip], apply_rot_embed_cat(t[:, :, skip:], rope, half=half)], dim=2).type_as(v) for t in (q, k))
@@ -288,22 +304,27 @@ def _recompute(model: nn.Module, path: str, module: nn.Module, x: torch.Tensor, 
     return probs, module.proj(y)
 
 
-def _verify(path: str, module: nn.Module, rebuilt: torch.Tensor, output: Any) -> None:
-    """Raise unless the rebuilt output equals the module's own (so the probabilities are its own)."""
+def _read(model: nn.Module, module: nn.Module, x: torch.Tensor, queries: int, output: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """`_recompute`, then raise _Unreadable unless the rebuilt output equals the module's own.
+
+    Why the check: it is what makes the probabilities the module's own, for every family and for
+    fused and unfused kernels alike; any variant convlens does not know fails here.
+    """
+    try:
+        probs, rebuilt = _recompute(model, module, x, queries)
+    except (RuntimeError, TypeError, ValueError, AttributeError, IndexError) as error:
+        raise _Unreadable(f"its projections do not follow timm's multi-head layout ({type(error).__name__}: {str(error)[:120]})") from error
     real = first_tensor(output)
     if real is None or real.shape != rebuilt.shape:
-        got = tuple(real.shape) if real is not None else "no tensor"
-        raise LayerError(f"Could not read the attention of '{path}' ({type(module).__name__}): its output has shape {got}, not {tuple(rebuilt.shape)}.", _NOT_APPLICABLE_HINT)
-    real, rebuilt = real.detach().float(), rebuilt.detach().float()
-    scale = max(1.0, float(real.abs().max()))
-    error = float((rebuilt - real).abs().max())
-    if not error <= torch.finfo(first_tensor(output).dtype).eps ** 0.5 * scale:
-        raise LayerError(
-            f"Could not read the attention of '{path}' ({type(module).__name__}): recomputing it from the module's weights does not "
-            f"reproduce its output (largest difference {error:.3g}), so this attention variant (a mask, bias or rotary embedding "
-            "passed at call time) is not supported.",
-            _NOT_APPLICABLE_HINT,
+        raise _Unreadable(f"its output has shape {tuple(real.shape) if real is not None else 'of no tensor'}, not {tuple(rebuilt.shape)}")
+    tolerance = torch.finfo(real.dtype).eps ** 0.5 * max(1.0, float(real.detach().abs().max()))
+    error = float((rebuilt.detach().float() - real.detach().float()).abs().max())
+    if not error <= tolerance:
+        raise _Unreadable(
+            f"recomputing softmax(q kᵀ · scale) from its weights does not reproduce its output (largest difference {error:.3g}): "
+            "a mask, bias or rotary embedding passed at call time, or attention of another kind"
         )
+    return probs, rebuilt
 
 
 @contextmanager
@@ -320,8 +341,10 @@ def _reading(m: LoadedModel, blocks: Sequence[AttentionBlock], *, keep_graph: bo
         x, block = args[0], by_path[name]
         if x.ndim != 3 or x.shape[1] != block.tokens:
             raise LayerError(f"'{name}' received {tuple(x.shape)} instead of (batch, {block.tokens}, dim) tokens.", _NOT_APPLICABLE_HINT)
-        probs, rebuilt = _recompute(m.model, name, module, x, block.queries)
-        _verify(name, module, rebuilt, output)
+        try:
+            probs, rebuilt = _read(m.model, module, x, block.queries, output)
+        except _Unreadable as error:
+            raise LayerError(f"Could not read the attention of '{name}' ({type(module).__name__}): {error.reason}.", _NOT_APPLICABLE_HINT) from None
         store[name] = probs if keep_graph else probs.detach()
         return rebuilt if keep_graph else None
 
@@ -399,23 +422,48 @@ def attention_maps(m: LoadedModel, image: ImageInput, *, block: int | str = -1, 
     )
 
 
-def _chain(m: LoadedModel) -> tuple[list[AttentionBlock], list[str]]:
-    """The trailing run of self-attention blocks over one token sequence, and notes on the rest.
+def _position(path: str) -> tuple[str, int] | None:
+    """('blocks', 3) for 'blocks.3.attn': the container of the attention's block and its index there."""
+    container, _, index = path.rsplit(".", 1)[0].rpartition(".")
+    return (container, int(index)) if index.isdigit() else None
 
-    Rollout multiplies one block's attention into the next, so every factor must act on the
-    same tokens: pooling stages (PiT) start a new sequence and class attention (CaiT) has one query.
+
+def _chain(m: LoadedModel) -> tuple[list[AttentionBlock], list[str]]:
+    """The last run of consecutive self-attention blocks over one token sequence, and notes on the rest.
+
+    Rollout multiplies each block's attention into the next, so every factor must act on the same
+    tokens and no block may be skipped: pooling stages (PiT) start a new sequence, class attention
+    (CaiT) only reads from the chain, and an unreadable block, or a block without readable
+    attention (ConViT's gated positional attention), ends it.
     """
-    selfish = [b for b in attention_blocks(m) if b.queries == b.tokens]
-    if not selfish:
-        raise LayerError(f"{m.name} has no self-attention over all its tokens (only class attention), so there is no chain to roll out.", "Look at the blocks one by one with attention_maps.")
-    chain = [selfish[-1]]
-    for b in reversed(selfish[:-1]):
-        if b.tokens != chain[0].tokens:
+    by_path = {block.path: block for block in attention_blocks(m)}
+    survey = _survey(m)
+    reasons = dict(survey.unreadable)
+    chain: list[AttentionBlock] = []
+    stop = ""
+    for path in reversed(survey.order):
+        block = by_path.get(path)
+        if block is not None and block.queries != block.tokens and not chain:
+            continue  # class attention after the chain reads from it but is not part of it
+        here, first = _position(path), _position(chain[0].path) if chain else None
+        follows = not chain or (here is not None and first == (here[0], here[1] + 1) and block is not None and block.tokens == chain[0].tokens)
+        if block is None or block.queries != block.tokens or not follows:
+            stop = f"'{path}': {reasons[path]}" if path in reasons else ""
             break
-        chain.insert(0, b)
-    left = [b.path for b in attention_blocks(m) if b not in chain]
-    more = f" and {len(left) - 3} more" if len(left) > 3 else ""
-    notes = [f"Left out because they act on other tokens: {', '.join(left[:3])}{more}; the chain is {chain[0].path} to {chain[-1].path}."] if left else []
+        chain.insert(0, block)
+    if not chain:
+        why = f"the last attention block cannot be read ({stop})" if stop else "it has only class attention"
+        raise LayerError(f"{m.name} has no chain of self-attention blocks to roll out: {why}.", "Look at the blocks one by one with attention_maps.")
+    notes = []
+    left = [path for path in by_path if by_path[path] not in chain]
+    if left:
+        more = f" and {len(left) - 3} more" if len(left) > 3 else ""
+        notes.append(f"Left out because they act on other tokens or only read from the chain: {', '.join(left[:3])}{more}; the chain is {chain[0].path} to {chain[-1].path}.")
+    start = _position(chain[0].path)
+    if stop:
+        notes.append(f"The chain starts after {stop}.")
+    elif start is not None and start[1] > 0 and not any(_position(path) == (start[0], start[1] - 1) for path in survey.order):
+        notes.append(f"The chain starts at {start[0]}.{start[1]}: the blocks before it mix tokens without attention convlens can read, so relevance is traced back to that block's input only.")
     if not chain[0].class_token:
         notes.append(f"The chain has no class token; relevance is read as the {_query_name(chain[0])}.")
     return chain, notes
@@ -438,7 +486,7 @@ def _check_rollout(head_fusion: str, discard_ratio: float) -> None:
 
 
 def rollout_matrix(attentions: Sequence[torch.Tensor], *, head_fusion: str = "mean", discard_ratio: float = 0.0) -> torch.Tensor:
-    """Attention rollout (Abnar & Zuidema, 2020): (N, N) product of the blocks' residual-aware attention.
+    """Attention rollout as an (N, N) matrix: the product of the blocks' residual-aware attention.
 
     Per block (heads, N, N), first to last: fuse the heads; zero the weakest `discard_ratio`
     fraction of each row (a common refinement that removes diffuse background attention); add the
@@ -459,7 +507,7 @@ def rollout_matrix(attentions: Sequence[torch.Tensor], *, head_fusion: str = "me
 
 
 def relevance_matrix(attentions: Sequence[torch.Tensor], gradients: Sequence[torch.Tensor | None]) -> torch.Tensor:
-    """Gradient-weighted relevance (Chefer, Gur & Wolf, ICCV 2021): R = I; per block R += mean_heads(relu(∇A ⊙ A)) R.
+    """Gradient-weighted relevance as an (N, N) matrix: R = I; per block R += mean_heads(relu(∇A ⊙ A)) R.
 
     Each attention and gradient is (heads, N, N); a missing gradient (the score does not depend
     on that block) counts as zero.
@@ -493,7 +541,7 @@ def _relevance_result(m: LoadedModel, x: torch.Tensor, method: str, matrix: torc
 
 
 def attention_rollout(m: LoadedModel, image: ImageInput, *, head_fusion: str = "mean", discard_ratio: float = 0.9) -> AttentionRelevance:
-    """Attention rollout from the class token through every block: where information flows from.
+    """Attention rollout (Abnar & Zuidema, 2020) from the class token: where information flows from.
 
     Class-agnostic: it shows what the class token mixes in, not evidence for a class (see
     `gradient_attention` for that). `head_fusion` is mean (the paper's), max or min.
@@ -511,7 +559,7 @@ def gradient_attention(m: LoadedModel, image: ImageInput, target: TargetLike) ->
     """Class-specific attention: each block's attention weighted by the target's gradient, rolled up.
 
     Unlike rollout it changes with the target: only attention whose increase raises the score
-    counts (Chefer, Gur & Wolf, 2021). One forward and one gradient pass; no `.backward()`.
+    counts (Chefer, Gur & Wolf, ICCV 2021). One forward and one gradient pass; no `.backward()`.
     """
     chain, notes = _chain(m)
     goal = as_target(target, m)
