@@ -494,13 +494,14 @@ def rollout_matrix(attentions: Sequence[torch.Tensor], *, head_fusion: str = "me
     """
     _check_rollout(head_fusion, discard_ratio)
     tokens = attentions[0].shape[-1]
-    eye = torch.eye(tokens, dtype=torch.float64, device=attentions[0].device)
+    eye = torch.eye(tokens, dtype=torch.float32, device=attentions[0].device)
     result = eye.clone()
-    drop = int(discard_ratio * tokens)
+    keep = tokens - int(discard_ratio * tokens)
     for attention in attentions:
-        fused = _fuse(attention.to(torch.float64), head_fusion)
-        if drop:
-            fused = fused.scatter(-1, fused.topk(drop, dim=-1, largest=False).indices, 0.0)
+        fused = _fuse(attention.float(), head_fusion)
+        if keep < tokens:
+            strongest = fused.topk(keep, dim=-1).indices
+            fused = torch.zeros_like(fused).scatter(-1, strongest, fused.gather(-1, strongest))
         step = fused + eye
         result = (step / step.sum(dim=-1, keepdim=True)) @ result
     return result
@@ -513,11 +514,11 @@ def relevance_matrix(attentions: Sequence[torch.Tensor], gradients: Sequence[tor
     on that block) counts as zero.
     """
     tokens = attentions[0].shape[-1]
-    result = torch.eye(tokens, dtype=torch.float64, device=attentions[0].device)
+    result = torch.eye(tokens, dtype=torch.float32, device=attentions[0].device)
     for attention, gradient in zip(attentions, gradients):
         if gradient is None:
             continue
-        weighted = (gradient.to(torch.float64) * attention.to(torch.float64)).clamp(min=0).mean(dim=0)
+        weighted = (gradient.float() * attention.float()).clamp(min=0).mean(dim=0)
         result = result + weighted @ result
     return result
 

@@ -178,13 +178,13 @@ def test_block_and_head_selection(random_vit: vc.LoadedModel) -> None:
 def test_rollout_of_identity_attention_is_the_identity() -> None:
     eye = torch.eye(5).expand(2, 5, 5)
     for fusion in att.HEAD_FUSIONS:
-        torch.testing.assert_close(rollout_matrix([eye] * 4, head_fusion=fusion, discard_ratio=0.0), torch.eye(5, dtype=torch.float64))
+        torch.testing.assert_close(rollout_matrix([eye] * 4, head_fusion=fusion, discard_ratio=0.0), torch.eye(5, dtype=torch.float32))
 
 
 def test_rollout_of_uniform_attention_has_a_closed_form() -> None:
     n, blocks = 5, 3
     uniform = torch.full((2, n, n), 1 / n)  # U: U @ U = U, so ((U + I) / 2)^L = I / 2^L + (1 - 1/2^L) U
-    expected = torch.eye(n, dtype=torch.float64) / 2**blocks + (1 - 2.0**-blocks) / n
+    expected = torch.eye(n, dtype=torch.float32) / 2**blocks + (1 - 2.0**-blocks) / n
     torch.testing.assert_close(rollout_matrix([uniform] * blocks, discard_ratio=0.0), expected)
 
 
@@ -192,10 +192,10 @@ def test_discard_ratio_drops_each_rows_weakest_weights() -> None:
     row = torch.tensor([0.1, 0.2, 0.3, 0.4])
     attention = row.expand(1, 4, 4)
     kept = rollout_matrix([attention], discard_ratio=0.5)  # floor(0.5 * 4) = 2 weakest dropped per row
-    step = torch.tensor([0.0, 0.0, 0.3, 0.4], dtype=torch.float64).expand(4, 4) + torch.eye(4, dtype=torch.float64)
+    step = torch.tensor([0.0, 0.0, 0.3, 0.4], dtype=torch.float32).expand(4, 4) + torch.eye(4, dtype=torch.float32)
     torch.testing.assert_close(kept, step / step.sum(dim=-1, keepdim=True))
     everything = rollout_matrix([attention], discard_ratio=0.0)
-    assert torch.all(everything > 0) and torch.allclose(everything.sum(dim=-1), torch.ones(4, dtype=torch.float64))
+    assert torch.all(everything > 0) and torch.allclose(everything.sum(dim=-1), torch.ones(4, dtype=torch.float32))
     for bad in (1.0, -0.1, True, "0.5"):
         with pytest.raises(vc.ConvlensError, match="discard_ratio"):
             rollout_matrix([attention], discard_ratio=bad)  # type: ignore[arg-type]
@@ -205,7 +205,7 @@ def test_head_fusions() -> None:
     heads = torch.tensor([[[0.9, 0.1], [0.5, 0.5]], [[0.3, 0.7], [0.2, 0.8]]])
     fused = {"mean": heads.mean(0), "max": heads.amax(0), "min": heads.amin(0)}
     for fusion, matrix in fused.items():
-        step = matrix.double() + torch.eye(2, dtype=torch.float64)
+        step = matrix.float() + torch.eye(2, dtype=torch.float32)
         torch.testing.assert_close(rollout_matrix([heads], head_fusion=fusion, discard_ratio=0.0), step / step.sum(-1, keepdim=True))
     with pytest.raises(vc.ConvlensError, match="mean, max, min"):
         rollout_matrix([heads], head_fusion="median")
@@ -246,8 +246,8 @@ def test_rollout_chain_stays_within_one_token_sequence(family: dict[str, vc.Load
 def test_relevance_matrix_known_answers() -> None:
     attention = torch.tensor([[[0.6, 0.4], [0.3, 0.7]], [[0.5, 0.5], [0.9, 0.1]]])
     gradient = torch.tensor([[[1.0, -1.0], [2.0, 0.0]], [[-3.0, 1.0], [1.0, 1.0]]])
-    weighted = (gradient * attention).clamp(min=0).mean(0).double()
-    eye = torch.eye(2, dtype=torch.float64)
+    weighted = (gradient * attention).clamp(min=0).mean(0).float()
+    eye = torch.eye(2, dtype=torch.float32)
     torch.testing.assert_close(relevance_matrix([attention], [gradient]), eye + weighted)
     torch.testing.assert_close(relevance_matrix([attention, attention], [gradient, None]), eye + weighted)
     torch.testing.assert_close(relevance_matrix([attention], [torch.zeros_like(gradient)]), eye)
