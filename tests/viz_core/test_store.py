@@ -120,10 +120,9 @@ def test_least_recently_used_entries_are_evicted(tmp_path: Path) -> None:
         stamp = 1_000_000 + number
         os.utime(tmp_path / "entries" / key / "manifest.json", (stamp, stamp))
     assert store.get("a") is not None  # "a" is now the most recently used
-    one = store.entries()[0].bytes
     assert [e.key for e in store.entries()] == ["b", "c", "a"]
-    assert store.evict(max_bytes=2 * one) == ["b"]
-    store.max_bytes = one
+    assert store.evict(max_bytes=store.size() - 1) == ["b"]  # one byte over: only the least recently used goes
+    store.max_bytes = min(e.bytes for e in store.entries())
     write(store, "d")  # each commit evicts down to the limit, keeping the new entry
     assert [e.key for e in store.entries()] == ["d"]
     store.clear()

@@ -37,6 +37,7 @@ SHARD_ROWS = 4096  # rows per stored shard: a 5,000-image pass reads back as two
 MAX_PAIRS = 50
 ROWS_SCHEMA = 1  # bump when prediction_rows changes, so old store entries are not reused
 WORDNET_ID = re.compile(r"^n\d{8}$")
+INDEX = re.compile(r"^\s*[0-9]+\s*$")
 Z95 = 1.959963984540054
 
 
@@ -82,7 +83,7 @@ def match_labels(label_names: Sequence[str], class_names: Sequence[str]) -> Labe
         for alias in {normalise(name), *(normalise(part) for part in name.split(",") if part.strip())}:
             aliases.setdefault(alias, []).append(k)
     labelled = [n for n in label_names if n != UNLABELLED]
-    by_index = bool(labelled) and all(n.strip().isdigit() and int(n) < len(class_names) for n in labelled)
+    by_index = bool(labelled) and all(INDEX.match(n) and int(n) < len(class_names) for n in labelled)
     wordnet = _wordnet_ids() if len(class_names) == 1000 and any(WORDNET_ID.match(n) for n in labelled) else []
     classes, methods, reasons = [], [], []
     for name in label_names:
