@@ -36,7 +36,7 @@ class Probe:
     activations: dict[str, torch.Tensor]
     image01: torch.Tensor
     input: torch.Tensor
-    values: dict[int, torch.Tensor] = field(default_factory=dict)  # each objective's score, computed once
+    values: dict[int, tuple["Objective", torch.Tensor]] = field(default_factory=dict)  # each objective's score, computed once
 
 
 ScoreFn = Callable[[Probe], torch.Tensor]
@@ -60,9 +60,11 @@ class Objective:
     def score(self, probe: Probe) -> torch.Tensor:
         """(B,) scores; computed once per forward, so the engine can report a term's value (a
         style loss, say) without paying for it again."""
-        value = probe.values.get(id(self))
-        if value is None:
-            value = probe.values[id(self)] = _per_image(self.fn(probe), probe.image01.shape[0])
+        known = probe.values.get(id(self))
+        if known is not None and known[0] is self:
+            return known[1]
+        value = _per_image(self.fn(probe), probe.image01.shape[0])
+        probe.values[id(self)] = (self, value)  # holding `self` keeps its id from being reused
         return value
 
     def __add__(self, other: "Objective | float") -> "Objective":

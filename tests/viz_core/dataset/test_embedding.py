@@ -69,7 +69,7 @@ def test_projections_separate_digit_classes(digit_features) -> None:
 
 
 def test_projection_errors() -> None:
-    with pytest.raises(vc.DatasetError, match="Unknown projection"):
+    with pytest.raises(vc.SettingsError, match="Unknown projection"):
         vc.project(np.zeros((10, 3)), "mds")
     with pytest.raises(vc.DatasetError, match="at least 3"):
         vc.project(np.zeros((2, 3)), "pca")

@@ -56,7 +56,7 @@ def segmentation() -> R.Segmentation:
 def synthesis() -> R.Synthesis:
     return R.Synthesis(
         image=picture(1), final_image=picture(2), scores=np.array([0.0, 2.0, 1.5]), best_step=1, stopped_early=False, seconds=0.1,
-        params={"objective": "logit[1]", "param": "fourier", "class_name": "tabby, tabby cat"}, metrics={"probability": 0.9},
+        params={"objective": "logit[1]", "settings": {"param": "fourier"}, "class_name": "tabby, tabby cat"}, metrics={"probability": 0.9},
     )
 
 
@@ -65,9 +65,9 @@ def adversarial() -> R.Adversarial:
     change[0, 0] = 4 / 255
     change[1, 1] = -4 / 255
     return R.Adversarial(
-        original=picture(), adversarial=picture(3), perturbation=change,
+        original=picture(), image=picture(3), final_image=picture(3), best_step=1, stopped_early=True, perturbation=change,
         probs_before=np.array([0.1, 0.8, 0.1]), probs_after=np.array([0.05, 0.15, 0.8]), probs_8bit=np.array([0.05, 0.15, 0.8]),
-        label=1, target=2, method="pgd", norm="linf", eps=8 / 255, step_size=1 / 255, steps_run=10,
+        label=1, target_class=2, target="class 2 'dog'", method="pgd", norm="linf", eps=8 / 255, step_size=1 / 255,
         scores=np.array([-2.0, -0.2]), linear_gain=3.0, success=True, seconds=0.1, params={},
     )
 
@@ -76,14 +76,14 @@ def attack_sweep() -> R.AttackSweep:
     success = np.array([[False, True, True], [False, False, True]])
     return R.AttackSweep(
         epsilons=np.array([1, 2, 4]) / 255, names=("a.jpg", "b.jpg"), success=success, goal_prob=success * 0.9,
-        predicted=np.zeros((2, 3), int), labels=np.array([1, 2]), target=None, norm="linf", steps=5, seconds=0.1, params={},
+        predicted=np.zeros((2, 3), int), labels=np.array([1, 2]), target_class=None, target="untargeted", norm="linf", steps=5, seconds=0.1, params={},
     )
 
 
 def style_transfer() -> R.StyleTransfer:
     losses = np.array([1.0, 0.5, 0.2])
     return R.StyleTransfer(
-        image=picture(1), content=picture(2), style=picture(3), content_loss=losses, style_loss=losses, tv_loss=losses,
+        image=picture(1), final_image=picture(1), scores=-losses, best_step=2, content=picture(2), style=picture(3), content_loss=losses, style_loss=losses, tv_loss=losses,
         content_layer="blocks.4", style_layers=("blocks.1", "blocks.2"), metrics={"style_drop": 0.8}, stopped_early=False, seconds=0.1, params={},
     )
 
@@ -92,7 +92,7 @@ def filters(mode: str = "kernels") -> R.Filters:
     rng = np.random.default_rng(0)
     return R.Filters(
         layer="conv", mode=mode, tiles=rng.integers(0, 256, (5, 3, 3, 3), dtype=np.uint8), kernels=rng.uniform(-1, 1, (4, 2, 3, 3)),
-        weight_shape=(4, 2, 3, 3) if mode == "kernels" else (8, 3, 3, 3), scale="shared", shown=(4, 2) if mode == "kernels" else (5, 3), note="",
+        weight_shape=(4, 2, 3, 3) if mode == "kernels" else (8, 3, 3, 3), scale="shared", shown=(4, 2) if mode == "kernels" else (5, 3),
     )
 
 
@@ -103,7 +103,7 @@ def top_patches() -> R.TopPatches:
         positions=np.zeros((2, 3, 2), int), boxes=np.tile([0, 0, h, w], (2, 3, 1)),
         patches=np.random.default_rng(0).integers(0, 256, (channels, k, h, w, 3), dtype=np.uint8),
         image_names=np.full((2, 3), "x.png"), image_labels=np.full((2, 3), "cat"), channel_variance=np.ones(2),
-        rf_size=(h, w), rf_box=(0, 0, h, w), rf_gradient=np.ones((H, W)), rf_global=False, note="", layout="map", grid=(2, 2), k=k,
+        rf_size=(h, w), rf_box=(0, 0, h, w), rf_gradient=np.ones((H, W)), rf_global=False, layout="map", grid=(2, 2), k=k,
         collection="demo", collection_digest="0", images_seen=6, skipped=(),
     )
 
@@ -131,7 +131,7 @@ def digits_fooling() -> R.DigitsFooling:
     change[0, 0], change[3, 3] = 0.2, -0.1
     image = rng.uniform(size=(8, 8))
     return R.DigitsFooling(
-        image=image, adversarial=np.clip(image + change, 0, 1), perturbation=change, label=3, source=3, target=5, eps=0.2, clip=True,
+        image=image, adversarial=np.clip(image + change, 0, 1), perturbation=change, label=3, source=3, target_class=5, eps=0.2, clip=True,
         probs_before=np.eye(10)[3], probs_after=np.eye(10)[5], predicted_gain=2.0, margin_gain=1.5,
     )
 

@@ -49,7 +49,7 @@ def test_normalized_gradient_step_has_unit_mean_magnitude(linear: vc.LoadedModel
 @pytest.mark.parametrize("optimizer", ["adam", "sgd", "lbfgs"])
 def test_every_optimizer_raises_the_score(tiny: vc.LoadedModel, optimizer: str) -> None:
     lr = {"adam": 0.05, "sgd": 0.05, "lbfgs": 0.1}[optimizer]
-    result = optimize_image(tiny, O.target(vc.class_logit(2)), pixels((8, 8), seed=torch.Generator().manual_seed(1)), steps=20, lr=lr, optimizer=optimizer)
+    result = optimize_image(tiny, O.target(vc.class_logit(2)), pixels((8, 8), generator=torch.Generator().manual_seed(1)), steps=20, lr=lr, optimizer=optimizer)
     assert result.scores[-1] > result.scores[0] + 0.1
     assert result.image.shape == (8, 8, 3) and result.image.dtype == np.uint8
 

@@ -114,7 +114,7 @@ def test_user_errors_are_clear(random_cnn: vc.LoadedModel) -> None:
 
 def test_two_threads_on_one_model_match_serial_runs(random_cnn: vc.LoadedModel) -> None:
     def make(channel: int) -> vc.Synthesis:
-        return optimize_image(random_cnn, O.target(vc.unit("layer2", channel)), pixels((64, 64), seed=torch.Generator().manual_seed(channel)), steps=4, generator=channel)
+        return optimize_image(random_cnn, O.target(vc.unit("layer2", channel)), pixels((64, 64), generator=torch.Generator().manual_seed(channel)), steps=4, seed=channel)
 
     serial = [make(1).image, make(2).image]
     threaded: dict[int, np.ndarray] = {}
