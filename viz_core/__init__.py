@@ -24,6 +24,11 @@ from .attribution import (
     occlusion,
     smoothgrad,
 )
+from .attribution.faithfulness import LABELS as METHOD_LABELS
+from .attribution.faithfulness import METHODS as TRUST_METHODS
+from .attribution.faithfulness import MapSettings, deletion_insertion, faithfulness, faithfulness_summary
+from .attribution.sanity import THRESHOLD as SANITY_THRESHOLD
+from .attribution.sanity import data_randomisation, layer_groups, model_randomisation
 from .dataset import Collection, collection, features, mosaic, neighbours, project, receptive_field, scan, top_patches, warm_umap
 from .dataset.sources import folder_within
 from .errors import (
@@ -49,6 +54,8 @@ from .results import (
     Cancelled,
     DigitsFooling,
     DimensionGain,
+    Faithfulness,
+    FaithfulnessSummary,
     Features,
     Filters,
     GradCam,
@@ -57,6 +64,7 @@ from .results import (
     OcclusionMap,
     OnStep,
     Projection,
+    Sanity,
     Segmentation,
     StepInfo,
     StyleTransfer,
@@ -81,12 +89,16 @@ __all__ = [
     "SettingsError", "TargetError", "WeightsError",
     # results and progress
     "Attribution", "GradCam", "OcclusionMap", "Segmentation", "Synthesis", "Adversarial", "AttackSweep", "StyleTransfer",
+    "Faithfulness", "FaithfulnessSummary", "Sanity",
     "TopPatches", "Features", "Projection", "Neighbours", "Filters", "LinearFooling", "DigitsFooling", "DimensionGain",
     "StepInfo", "OnStep", "Cancelled",
     # attribution: backprop to the image, Grad-CAM, occlusion, segmentation
     "RULES", "BASELINES", "FILLS",
     "backprop", "gradient_x_input", "grad_cam", "guided_grad_cam", "smoothgrad",
     "integrated_gradients", "occlusion", "grabcut_from_saliency", "channel_map",
+    # trust: deletion / insertion (faithfulness) and randomisation sanity checks
+    "TRUST_METHODS", "METHOD_LABELS", "MapSettings", "deletion_insertion", "faithfulness", "faithfulness_summary",
+    "SANITY_THRESHOLD", "model_randomisation", "data_randomisation", "layer_groups",
     # dataset passes: collections, top patches, embeddings, filters
     "Collection", "collection", "folder_within", "scan", "top_patches", "receptive_field", "features", "project", "neighbours",
     "mosaic", "warm_umap", "filters", "filter_layers",

@@ -144,6 +144,162 @@ class Segmentation:
     notes: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Faithfulness:
+    """Deletion and insertion curves of several maps on one image (Petsiuk et al., 2018).
+
+    Curves are (M, S) for the M `methods` at the S `fractions` of units switched: deletion
+    replaces the units a map ranks first by a baseline (lower area = more faithful); insertion
+    reveals them on a blurred copy (higher area = more faithful). `random_*` (S,) follow a seeded
+    random order, the floor. `maps` (M, H, W) are the maps that gave the orders; `score` is the
+    curve target's value on the image (deletion at 0 = insertion at 1 = `score`).
+    """
+
+    methods: tuple[str, ...]
+    fractions: np.ndarray
+    deletion: np.ndarray
+    insertion: np.ndarray
+    random_deletion: np.ndarray
+    random_insertion: np.ndarray
+    maps: np.ndarray
+    image: np.ndarray
+    target: str
+    params: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def score(self) -> float:
+        return float(self.deletion[0, 0])
+
+    @property
+    def deletion_area(self) -> np.ndarray:
+        """(M,) area under each deletion curve: lower is better."""
+        return np.trapezoid(self.deletion, self.fractions, axis=-1)
+
+    @property
+    def insertion_area(self) -> np.ndarray:
+        """(M,) area under each insertion curve: higher is better."""
+        return np.trapezoid(self.insertion, self.fractions, axis=-1)
+
+    @property
+    def random_deletion_area(self) -> float:
+        return float(np.trapezoid(self.random_deletion, self.fractions))
+
+    @property
+    def random_insertion_area(self) -> float:
+        return float(np.trapezoid(self.random_insertion, self.fractions))
+
+    def table(self) -> list[dict[str, Any]]:
+        """One row per method, best first by insertion − deletion area, with the random floor's row."""
+        rows = [
+            {"method": name, "deletion": float(d), "insertion": float(i), "insertion − deletion": float(i - d),
+             "beats random (deletion)": bool(d < self.random_deletion_area), "beats random (insertion)": bool(i > self.random_insertion_area)}
+            for name, d, i in zip(self.methods, self.deletion_area, self.insertion_area)
+        ]
+        rows.sort(key=lambda row: -row["insertion − deletion"] if np.isfinite(row["insertion − deletion"]) else np.inf)
+        for rank, row in enumerate(rows, 1):
+            row["rank"] = rank
+        d, i = self.random_deletion_area, self.random_insertion_area
+        rows.append({"method": "random order", "deletion": d, "insertion": i, "insertion − deletion": i - d, "beats random (deletion)": False, "beats random (insertion)": False, "rank": None})
+        return rows
+
+
+@dataclass(frozen=True)
+class FaithfulnessSummary:
+    """Deletion and insertion areas over N images of a collection, per method (each image's top-1 class).
+
+    Areas are (N, M) (nan where a method did not apply); `random_*_area` (N,); `mean_*` (M, S)
+    the mean curves. `interval(...)` gives a mean with its 95 % t-interval.
+    """
+
+    methods: tuple[str, ...]
+    names: tuple[str, ...]
+    targets: tuple[str, ...]
+    fractions: np.ndarray
+    deletion_area: np.ndarray
+    insertion_area: np.ndarray
+    random_deletion_area: np.ndarray
+    random_insertion_area: np.ndarray
+    mean_deletion: np.ndarray
+    mean_insertion: np.ndarray
+    collection: str
+    params: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @staticmethod
+    def interval(values: np.ndarray) -> tuple[float, float, float]:
+        """(mean, low, high) over the finite values: the 95 % t-interval (nan bounds for < 2 values)."""
+        from scipy import stats
+
+        finite = np.asarray(values, np.float64)
+        finite = finite[np.isfinite(finite)]
+        if finite.size == 0:
+            return float("nan"), float("nan"), float("nan")
+        mean = float(finite.mean())
+        if finite.size < 2:
+            return mean, float("nan"), float("nan")
+        half = float(stats.t.ppf(0.975, finite.size - 1) * finite.std(ddof=1) / np.sqrt(finite.size))
+        return mean, mean - half, mean + half
+
+    def table(self) -> list[dict[str, Any]]:
+        """One row per method (best first by mean insertion − deletion), then the random order."""
+        rows = []
+        for j, name in enumerate(self.methods):
+            d, dl, dh = self.interval(self.deletion_area[:, j])
+            i, il, ih = self.interval(self.insertion_area[:, j])
+            g, _, _ = self.interval(self.insertion_area[:, j] - self.deletion_area[:, j])
+            rows.append({"method": name, "deletion": d, "deletion 95% low": dl, "deletion 95% high": dh, "insertion": i,
+                         "insertion 95% low": il, "insertion 95% high": ih, "insertion − deletion": g,
+                         "images": int(np.isfinite(self.deletion_area[:, j]).sum())})
+        rows.sort(key=lambda row: -row["insertion − deletion"] if np.isfinite(row["insertion − deletion"]) else np.inf)
+        for rank, row in enumerate(rows, 1):
+            row["rank"] = rank
+        d, dl, dh = self.interval(self.random_deletion_area)
+        i, il, ih = self.interval(self.random_insertion_area)
+        rows.append({"method": "random order", "deletion": d, "deletion 95% low": dl, "deletion 95% high": dh, "insertion": i,
+                     "insertion 95% low": il, "insertion 95% high": ih, "insertion − deletion": i - d,
+                     "images": int(np.isfinite(self.random_deletion_area).sum()), "rank": None})
+        return rows
+
+
+@dataclass(frozen=True)
+class Sanity:
+    """Maps of the same image and target while the model is randomised (Adebayo et al., 2018).
+
+    mode: "cascading" (stage s randomises the top s layer groups), "independent" (stage s
+    randomises group s alone), "full" (everything at once) or "data" (a model trained on
+    shuffled labels). `stages` (S,) name what was randomised; stage 0 is the original.
+    `maps` (S, M, h, w) are the signed maps, reduced for display; the similarities (S, M) are
+    computed on the full maps against stage 0: Spearman rank correlation and SSIM, of absolute
+    and of signed maps. `insensitive` lists the methods whose |map| rank correlation with the
+    original is still >= `threshold` at the last stage: their picture does not depend on what
+    the model learned.
+    """
+
+    mode: str
+    methods: tuple[str, ...]
+    stages: tuple[str, ...]
+    maps: np.ndarray
+    spearman_abs: np.ndarray
+    spearman_signed: np.ndarray
+    ssim_abs: np.ndarray
+    ssim_signed: np.ndarray
+    threshold: float
+    insensitive: tuple[str, ...]
+    image: np.ndarray
+    target: str
+    params: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def table(self) -> list[dict[str, Any]]:
+        """One row per method: its similarities at the last stage and whether it is insensitive."""
+        return [
+            {"method": name, "spearman |map|": float(self.spearman_abs[-1, j]), "spearman signed": float(self.spearman_signed[-1, j]),
+             "SSIM |map|": float(self.ssim_abs[-1, j]), "SSIM signed": float(self.ssim_signed[-1, j]), "insensitive": name in self.insensitive}
+            for j, name in enumerate(self.methods)
+        ]
+
+
 @dataclass(frozen=True, kw_only=True)
 class Synthesis:
     """A picture made by gradient ascent (`optimize_image` and its recipes, style and attacks).

@@ -8,7 +8,7 @@ for magnitudes, a shared range across panels that are compared, hover in the qua
 
 Modules: `display` (colour scales, ranges, arrays -> pictures), `base` (image panels, overlays,
 curves, bars), `dispatch` (the registry), and one per topic: `attribution`, `synthesis`,
-`dataset`, `linear`.
+`dataset`, `linear`, `trust`.
 """
 from __future__ import annotations
 
@@ -64,6 +64,7 @@ from .display import (
 )
 from .linear import digit_panels, dimension_gain, linear_fooling
 from .model import layer_depths
+from .trust import faithfulness_figure, faithfulness_summary_figure, method_colour, sanity_curves, sanity_grid
 from .synthesis import (
     adversarial_panels,
     attack_sweep,
@@ -95,6 +96,8 @@ __all__ = [
     # dataset passes
     "filters_picture", "filters_figure", "top_patches_figure", "receptive_field_figure",
     "measured_field_figure", "embedding_scatter", "projection_figure",
+    # trust: deletion / insertion and randomisation checks
+    "faithfulness_figure", "faithfulness_summary_figure", "sanity_curves", "sanity_grid", "method_colour",
     # the linear explanation
     "linear_fooling", "digit_panels", "dimension_gain",
 ]

@@ -140,11 +140,40 @@ def dimension_gain() -> R.DimensionGain:
     return R.DimensionGain(dims=np.array([10, 100, 1000]), eps=1 / 255, aligned=np.array([0.03, 0.3, 3.0]), random=np.array([0.01, 0.03, 0.1]))
 
 
+def faithfulness() -> R.Faithfulness:
+    fractions = np.linspace(0, 1, 5)
+    deletion = np.array([[0.9, 0.3, 0.2, 0.1, 0.05], [0.9, 0.7, 0.5, 0.2, 0.05]])
+    insertion = np.array([[0.1, 0.6, 0.8, 0.9, 0.9], [0.1, 0.2, 0.4, 0.7, 0.9]])
+    return R.Faithfulness(
+        methods=("grad_cam", "vanilla"), fractions=fractions, deletion=deletion, insertion=insertion,
+        random_deletion=np.array([0.9, 0.6, 0.4, 0.2, 0.05]), random_insertion=np.array([0.1, 0.3, 0.5, 0.7, 0.9]),
+        maps=np.zeros((2, H, W), np.float32), image=picture(), target="class 1 'cat' (probability)", params={"patch": 1},
+    )
+
+
+def faithfulness_summary() -> R.FaithfulnessSummary:
+    return R.FaithfulnessSummary(
+        methods=("grad_cam", "vanilla"), names=("a", "b", "c"), targets=("cat", "cat", "dog"), fractions=np.linspace(0, 1, 3),
+        deletion_area=np.array([[0.2, 0.4], [0.3, 0.5], [0.25, np.nan]]), insertion_area=np.array([[0.7, 0.5], [0.6, 0.4], [0.8, np.nan]]),
+        random_deletion_area=np.array([0.4, 0.45, 0.5]), random_insertion_area=np.array([0.5, 0.45, 0.55]),
+        mean_deletion=np.zeros((2, 3)), mean_insertion=np.zeros((2, 3)), collection="photos",
+    )
+
+
+def sanity() -> R.Sanity:
+    rho = np.array([[1.0, 1.0], [0.9, 0.4], [0.8, 0.1]])
+    return R.Sanity(
+        mode="cascading", methods=("guided", "vanilla"), stages=("original", "fc", "conv1"), maps=np.random.default_rng(0).normal(size=(3, 2, H, W)).astype(np.float32),
+        spearman_abs=rho, spearman_signed=rho, ssim_abs=rho, ssim_signed=rho, threshold=0.5, insensitive=("guided",), image=picture(), target="class 1 'cat' (logit)",
+    )
+
+
 SAMPLES: dict[type, Callable[[], Any]] = {
     R.Attribution: attribution, R.GradCam: grad_cam, R.OcclusionMap: occlusion, R.Segmentation: segmentation,
     R.Synthesis: synthesis, R.Adversarial: adversarial, R.AttackSweep: attack_sweep, R.StyleTransfer: style_transfer,
     R.Filters: filters, R.TopPatches: top_patches, ReceptiveField: receptive_field, R.Projection: projection,
     R.LinearFooling: linear_fooling, R.DigitsFooling: digits_fooling, R.DimensionGain: dimension_gain,
+    R.Faithfulness: faithfulness, R.FaithfulnessSummary: faithfulness_summary, R.Sanity: sanity,
 }
 
 
