@@ -14,6 +14,8 @@ import torch
 from torch import nn
 
 DIGITS_CHECKPOINT = Path(__file__).resolve().parent / "assets" / "digits_cnn.safetensors"
+# the same network trained on shuffled labels (data randomisation, Adebayo et al., 2018)
+DIGITS_SHUFFLED_CHECKPOINT = DIGITS_CHECKPOINT.with_name("digits_cnn_shuffled.safetensors")
 DIGITS_DATA_CONFIG: dict[str, Any] = {
     "input_size": (1, 32, 32),
     "mean": (0.5,),
@@ -64,7 +66,7 @@ class DigitsCNN(nn.Module):
         return self.forward_head(self.forward_features(x))
 
 
-def build_digits_cnn() -> Any:
+def build_digits_cnn(checkpoint: Path = DIGITS_CHECKPOINT, how: str = "") -> Any:
     """The trained digits CNN as a hub DemoModel (weights from the committed safetensors file)."""
     from safetensors.torch import load_file
 
@@ -72,13 +74,18 @@ def build_digits_cnn() -> Any:
     from .hub import DemoModel
 
     model = DigitsCNN()
-    if not DIGITS_CHECKPOINT.is_file():
-        raise WeightsError("The digits checkpoint is missing.", "Run: python scripts/train_digits.py")
-    model.load_state_dict(load_file(str(DIGITS_CHECKPOINT)), strict=True)
+    if not checkpoint.is_file():
+        raise WeightsError(f"The digits checkpoint {checkpoint.name} is missing.", f"Run: python scripts/train_digits.py {how}".strip())
+    model.load_state_dict(load_file(str(checkpoint)), strict=True)
     return DemoModel(
         model,
         dict(DIGITS_DATA_CONFIG),
         [str(d) for d in range(10)],
-        f"bundled digits weights ({DIGITS_CHECKPOINT.name}, trained by scripts/train_digits.py)",
+        f"bundled digits weights ({checkpoint.name}, trained by scripts/train_digits.py {how})".replace(" )", ")"),
         default_collection="digits",
     )
+
+
+def build_digits_cnn_shuffled() -> Any:
+    """The digits CNN trained on shuffled labels: it learned no digit (the data randomisation check)."""
+    return build_digits_cnn(DIGITS_SHUFFLED_CHECKPOINT, "--shuffled-labels")

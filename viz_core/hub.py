@@ -38,7 +38,7 @@ BUNDLED_WEIGHTS: dict[str, tuple[str, str]] = {
 }
 
 # Demo models that are not timm architectures: name -> "module:function" returning a DemoModel.
-DEMO_MODELS: dict[str, str] = {"digits_cnn": "viz_core.demo_models:build_digits_cnn"}
+DEMO_MODELS: dict[str, str] = {"digits_cnn": "viz_core.demo_models:build_digits_cnn", "digits_cnn_shuffled": "viz_core.demo_models:build_digits_cnn_shuffled"}
 
 _TIMM_LOCK = threading.Lock()
 

@@ -47,6 +47,8 @@ LABELS = {
 # Methods whose page map is a magnitude (never negative); the others are signed sums over channels.
 MAGNITUDES = frozenset({"saliency", "grad_cam", "occlusion"})
 DELETION_BASELINES = ("mean", "blurred", "black")
+# your own method: (model, normalised input (1, C, H, W), target) -> (H, W) map, larger = more important
+MapFunction = Callable[[LoadedModel, torch.Tensor, Target], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -70,12 +72,12 @@ class MapSettings:
     seed: int = 0
 
 
-def check_methods(methods: Sequence[str]) -> tuple[str, ...]:
+def check_methods(methods: Sequence[str], allow_none: bool = False) -> tuple[str, ...]:
     """The methods asked for, in the page's order, or a message naming the valid ones."""
     if isinstance(methods, str):
         methods = (methods,)
     unknown = [name for name in methods if name not in METHODS]
-    if unknown or not methods:
+    if unknown or not (methods or allow_none):
         raise SettingsError(f"Unknown attribution method '{unknown[0] if unknown else ''}'.", f"Use any of: {', '.join(METHODS)}.")
     return tuple(name for name in METHODS if name in methods)
 
@@ -92,7 +94,7 @@ def occlusion_pixels(drop: np.ndarray, ys: Sequence[int], xs: Sequence[int], pat
 
 
 def method_maps(
-    m: LoadedModel, x: torch.Tensor, target: Target, methods: Sequence[str], settings: MapSettings | None = None
+    m: LoadedModel, x: torch.Tensor, target: Target, methods: Sequence[str], settings: MapSettings | None = None, custom: dict[str, MapFunction] | None = None
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Each method's (H, W) map as the Saliency & backprop page shows it, and why others were skipped.
 
@@ -155,9 +157,17 @@ def method_maps(
         goal = class_prob(target.index) if isinstance(target, ClassScore) else target
         result = occlusion(m, x, goal, patch=patch, stride=stride, fill="grey", batch_size=32)
         maps["occlusion"] = occlusion_pixels(result.drop, positions(height, patch, stride), positions(width, patch, stride), patch, (height, width))
-    for name, values in list(maps.items()):
-        maps[name] = np.nan_to_num(np.asarray(values, np.float32), nan=0.0, posinf=0.0, neginf=0.0)
-    return {name: maps[name] for name in METHODS if name in maps}, {name: skipped[name] for name in METHODS if name in skipped}
+    ordered = {name: maps[name] for name in METHODS if name in maps}
+    for name, function in (custom or {}).items():
+        if name in METHODS:
+            raise SettingsError(f"A custom method cannot be called '{name}': that is a built-in method.", "Give it another name.")
+        values = np.asarray(function(m, x, target), np.float32)
+        if values.shape != tuple(x.shape[2:]):
+            raise SettingsError(f"The custom method '{name}' gave a map of shape {values.shape}; the input is {tuple(x.shape[2:])}.", "Return one value per input pixel.")
+        ordered[name] = values
+    for name, values in ordered.items():
+        ordered[name] = np.nan_to_num(np.asarray(values, np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    return ordered, {name: skipped[name] for name in METHODS if name in skipped}
 
 
 def unit_ranks(importance: np.ndarray, patch: int) -> tuple[np.ndarray, int]:
@@ -330,6 +340,7 @@ def faithfulness(
     *,
     methods: Sequence[str] = METHODS,
     settings: MapSettings | None = None,
+    custom: dict[str, MapFunction] | None = None,
     step: float = 0.05,
     patch: int = 1,
     baseline: str = "mean",
@@ -341,12 +352,13 @@ def faithfulness(
 
     `result.table()` ranks the methods for this image. Maps explain `target` as given (an int
     is the class logit, as on the Saliency page); the curves show the class probability.
+    `custom`: your own map functions, ranked alongside.
     """
     goal = as_target(target, m)
     x = as_input(m, image)
-    chosen = check_methods(methods)
+    chosen = check_methods(methods, allow_none=bool(custom))
     report(on_step, 0.0, "computing the maps")
-    maps, skipped = method_maps(m, x, goal, chosen, settings)
+    maps, skipped = method_maps(m, x, goal, chosen, settings, custom)
     if not maps:
         raise SettingsError("None of the chosen methods applies to this model.", "; ".join(f"{k}: {v}" for k, v in skipped.items()))
     report(on_step, 0.3, "maps done, scoring pictures")
@@ -355,7 +367,7 @@ def faithfulness(
         report(on_step, 0.3 + 0.7 * info.fraction, info.message)
 
     result = deletion_insertion(m, x, goal, maps, step=step, patch=patch, baseline=baseline, seed=seed, batch_size=batch_size, skipped=skipped, on_step=inner)
-    params = {**result.params, "method": "faithfulness", "methods": list(chosen), "settings": vars(settings or MapSettings()).copy()}
+    params = {**result.params, "method": "faithfulness", "methods": list(chosen) + list(custom or {}), "settings": vars(settings or MapSettings()).copy()}
     return replace(result, params=params)
 
 

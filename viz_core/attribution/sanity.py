@@ -30,7 +30,7 @@ from ..layers import default_layer
 from ..results import OnStep, Sanity, report
 from ..targets import TargetLike, as_target, target_spec
 from .common import ImageInput, as_input
-from .faithfulness import METHODS, MapSettings, check_methods, method_maps
+from .faithfulness import METHODS, MapFunction, MapSettings, check_methods, method_maps
 
 MODES = ("cascading", "independent", "full")
 # |map| Spearman correlation with the original at or above which, after every layer group is
@@ -188,6 +188,7 @@ def model_randomisation(
     mode: str = "cascading",
     methods: Sequence[str] = METHODS,
     settings: MapSettings | None = None,
+    custom: dict[str, MapFunction] | None = None,
     threshold: float = THRESHOLD,
     seed: int = 0,
     on_step: OnStep | None = None,
@@ -198,11 +199,12 @@ def model_randomisation(
     "independent": stage s has group s (from the top) alone random; "full": one stage with
     every group random (the same weights as the last cascading stage). Methods are marked
     insensitive from the last stage of "cascading" or "full" (|map| Spearman >= `threshold`).
+    `custom`: your own map functions (model, input, target) -> (H, W), checked alongside.
     """
     if mode not in MODES:
         raise SettingsError(f"Unknown randomisation mode '{mode}'.", f"Use one of: {', '.join(MODES)}.")
     threshold = _check_threshold(threshold)
-    chosen = check_methods(methods)
+    chosen = check_methods(methods, allow_none=bool(custom))
     goal = as_target(target, m)
     x = as_input(m, image)
     settings = settings or MapSettings()
@@ -224,7 +226,7 @@ def model_randomisation(
     names = dict(groups)
     total = len(plan) + 1
     report(on_step, 0.0, "maps of the original model")
-    original, skipped = method_maps(m, x, goal, chosen, settings)
+    original, skipped = method_maps(m, x, goal, chosen, settings, custom)
     stage_maps = [original]
     notes = [f"{name} left out: {why}." for name, why in skipped.items()]
     private = private_copy(m)
@@ -237,10 +239,10 @@ def model_randomisation(
                     dict(private.model.named_parameters())[name].copy_(reference[name])
         for group in chosen_groups:
             randomise(private.model, names[group], seed)
-        maps, _ = method_maps(private, x, goal, chosen, settings)
+        maps, _ = method_maps(private, x, goal, chosen, settings, custom)
         stage_maps.append(maps)
     report(on_step, 1.0, "done")
-    methods_kept = tuple(name for name in chosen if name in original)
+    methods_kept = tuple(original)
     if not methods_kept:
         raise SettingsError("None of the chosen methods applies to this model.", "; ".join(f"{k}: {v}" for k, v in skipped.items()))
     if mode == "independent":
@@ -260,6 +262,7 @@ def data_randomisation(
     *,
     methods: Sequence[str] = METHODS,
     settings: MapSettings | None = None,
+    custom: dict[str, MapFunction] | None = None,
     threshold: float = THRESHOLD,
 ) -> Sanity:
     """The maps of a model trained on true labels against one trained on shuffled labels.
@@ -271,13 +274,13 @@ def data_randomisation(
     if trained.input_size != shuffled.input_size:
         raise SettingsError(f"The two models take different inputs ({trained.input_size} and {shuffled.input_size}).", "Compare two models of the same architecture.")
     threshold = _check_threshold(threshold)
-    chosen = check_methods(methods)
+    chosen = check_methods(methods, allow_none=bool(custom))
     goal = as_target(target, trained)
     as_target(target, shuffled)
     x = as_input(trained, image)
-    original, skipped = method_maps(trained, x, goal, chosen, settings)
-    other, _ = method_maps(shuffled, x, goal, chosen, settings)
-    methods_kept = tuple(name for name in chosen if name in original)
+    original, skipped = method_maps(trained, x, goal, chosen, settings, custom)
+    other, _ = method_maps(shuffled, x, goal, chosen, settings, custom)
+    methods_kept = tuple(original)
     notes = [f"{name} left out: {why}." for name, why in skipped.items()]
     params = {"method": "data_randomisation", "trained": trained.name, "shuffled": shuffled.name, "methods": list(methods_kept), "target": target_spec(goal),
               "threshold": threshold, "settings": vars(settings or MapSettings()).copy()}
