@@ -293,3 +293,45 @@ def style_transfer(
 ) -> vc.StyleTransfer:
     """Neural style keyed by the model, both images' digests and its settings."""
     return vc.style_transfer(_m, _content, _style, settings, on_step=_on_step)
+
+
+# --- trust: deletion / insertion and randomisation sanity checks (issue 12) ----------------------
+# Randomisation runs on private deep copies inside viz_core; the cached model is never changed.
+QUICK_CHECK_METHODS = ("vanilla", "guided", "deconvnet", "saliency")
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def faithfulness(
+    model_key: str, image_key: str, target: vc.Target, methods: tuple[str, ...], settings: vc.MapSettings, step: float, patch: int, baseline: str,
+    _m: vc.LoadedModel, _image: Image.Image, _on_step: vc.OnStep | None = None,
+) -> vc.Faithfulness:
+    return vc.faithfulness(_m, _image, target, methods=methods, settings=settings, step=step, patch=patch, baseline=baseline, on_step=_on_step)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def faithfulness_summary(
+    model_key: str, collection_key: str, images: int, methods: tuple[str, ...], settings: vc.MapSettings, step: float, patch: int, baseline: str,
+    _m: vc.LoadedModel, _c: vc.Collection, _on_step: vc.OnStep | None = None,
+) -> vc.FaithfulnessSummary:
+    return vc.faithfulness_summary(_m, _c, images=images, methods=methods, settings=settings, step=step, patch=patch, baseline=baseline, on_step=_on_step)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def model_randomisation(
+    model_key: str, image_key: str, target: vc.Target, mode: str, methods: tuple[str, ...], settings: vc.MapSettings,
+    _m: vc.LoadedModel, _image: Image.Image, _on_step: vc.OnStep | None = None,
+) -> vc.Sanity:
+    return vc.model_randomisation(_m, _image, target, mode=mode, methods=methods, settings=settings, on_step=_on_step)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def quick_sanity(model_key: str, image_key: str, target: vc.Target, _m: vc.LoadedModel, _image: Image.Image) -> vc.Sanity:
+    """The cheap verdict: the backprop rules' maps with every weight random at once (a few passes)."""
+    return vc.model_randomisation(_m, _image, target, mode="full", methods=QUICK_CHECK_METHODS)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def data_randomisation(
+    image_key: str, target: vc.Target, methods: tuple[str, ...], settings: vc.MapSettings, _trained: vc.LoadedModel, _shuffled: vc.LoadedModel, _image: Image.Image,
+) -> vc.Sanity:
+    return vc.data_randomisation(_trained, _shuffled, _image, target, methods=methods, settings=settings)

@@ -49,7 +49,7 @@ def _is_norm_only(module: nn.Module) -> bool:
     return bool(with_params) and all(isinstance(m, NORMS) or type(m).__name__.lower().endswith("norm") for m in with_params)
 
 
-def layer_groups(model: nn.Module) -> list[tuple[str, tuple[str, ...]]]:
+def layer_groups(model: nn.Module | LoadedModel) -> list[tuple[str, tuple[str, ...]]]:
     """The model's layer groups, input to output: (label, parameter names) for each.
 
     Groups are the top-level children that hold parameters, with top-level containers
@@ -58,6 +58,7 @@ def layer_groups(model: nn.Module) -> list[tuple[str, tuple[str, ...]]]:
     are one step). Parameters of the model itself (class token, position embedding) go with
     the first group.
     """
+    model = model.model if isinstance(model, LoadedModel) else model
     groups: list[tuple[str, list[str]]] = []
     for name, child in model.named_children():
         parts = list(child.named_children()) if isinstance(child, (nn.Sequential, nn.ModuleList)) else [("", child)]
