@@ -24,6 +24,16 @@ from .attribution import (
     occlusion,
     smoothgrad,
 )
+from .attribution.attention import (
+    HEAD_FUSIONS,
+    AttentionBlock,
+    attention_blocks,
+    attention_maps,
+    attention_rollout,
+    gradient_attention,
+    relevance_matrix,
+    rollout_matrix,
+)
 from .dataset import Collection, collection, features, mosaic, neighbours, project, receptive_field, scan, top_patches, warm_umap
 from .dataset.sources import folder_within
 from .errors import (
@@ -45,6 +55,8 @@ from .linear_toy import LECTURE_EPS, digit_min_epsilon, digits_classifier, dimen
 from .results import (
     Adversarial,
     AttackSweep,
+    AttentionHeads,
+    AttentionRelevance,
     Attribution,
     Cancelled,
     DigitsFooling,
@@ -82,11 +94,15 @@ __all__ = [
     # results and progress
     "Attribution", "GradCam", "OcclusionMap", "Segmentation", "Synthesis", "Adversarial", "AttackSweep", "StyleTransfer",
     "TopPatches", "Features", "Projection", "Neighbours", "Filters", "LinearFooling", "DigitsFooling", "DimensionGain",
+    "AttentionHeads", "AttentionRelevance",
     "StepInfo", "OnStep", "Cancelled",
     # attribution: backprop to the image, Grad-CAM, occlusion, segmentation
     "RULES", "BASELINES", "FILLS",
     "backprop", "gradient_x_input", "grad_cam", "guided_grad_cam", "smoothgrad",
     "integrated_gradients", "occlusion", "grabcut_from_saliency", "channel_map",
+    # transformer attention: per-head maps, rollout, gradient-weighted attention
+    "HEAD_FUSIONS", "AttentionBlock", "attention_blocks", "attention_maps", "attention_rollout", "gradient_attention",
+    "rollout_matrix", "relevance_matrix",
     # dataset passes: collections, top patches, embeddings, filters
     "Collection", "collection", "folder_within", "scan", "top_patches", "receptive_field", "features", "project", "neighbours",
     "mosaic", "warm_umap", "filters", "filter_layers",
