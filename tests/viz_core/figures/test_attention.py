@@ -17,7 +17,7 @@ def test_one_head_is_drawn_over_the_picture_at_its_pixels() -> None:
     picture, heat = fig.data
     assert isinstance(picture, go.Image) and isinstance(heat, go.Heatmap)
     np.testing.assert_array_equal(np.asarray(heat.z), result.upsampled[0])
-    assert fig.layout.title.text == "attention of blocks.1.attn, head 2, from the class token"
+    assert fig.layout.title.text == "attention of blocks.1.attn, head 2<br><sup>from the class token</sup>"
     assert heat.zmin == 0 and heat.colorscale == go.Heatmap(colorscale=figures.SEQUENTIAL).colorscale
     assert_image_axes(fig)
 
@@ -34,7 +34,7 @@ def test_the_grid_shows_every_head_on_one_shared_scale() -> None:
     for i, heat in enumerate(heats):
         assert np.argmax(np.asarray(heat.z)) == i  # head i looks at patch i
     titles = [a.text for a in fig.layout.annotations]
-    assert titles == ["head 0 · 75% to patches", "head 1 · 75% to patches", "head 2 · 75% to patches"]
+    assert titles == ["head 0 (75%)", "head 1 (75%)", "head 2 (75%)"]
     assert_image_axes(fig)
 
 
@@ -48,7 +48,7 @@ def test_overlay_of_a_chosen_head_and_of_the_mean() -> None:
 
 def test_relevance_titles_name_the_fusion_or_the_target() -> None:
     rollout = figures.figure(samples.attention_relevance())
-    assert rollout.layout.title.text == "attention rollout (max over heads, discard 90%), from the class token, blocks.0.attn to blocks.1.attn"
+    assert rollout.layout.title.text == "attention rollout (max over heads, discard 90%)<br><sup>from the class token, blocks.0.attn to blocks.1.attn</sup>"
     gradient = figures.figure(samples.attention_relevance("gradient_attention"))
-    assert gradient.layout.title.text == "gradient-weighted attention, target: class 1 'cat' (logit), blocks.0.attn to blocks.1.attn"
+    assert gradient.layout.title.text == "gradient-weighted attention, blocks.0.attn to blocks.1.attn<br><sup>target: class 1 'cat' (logit)</sup>"
     np.testing.assert_array_equal(np.asarray(gradient.data[1].z), samples.attention_relevance().upsampled)
