@@ -26,6 +26,7 @@ from .errors import ModelNotFoundError, ModelTooLargeError, WeightsError, near_m
 from .hooks import model_lock
 from .images import ImageLike, Preprocessing
 from .layers import LayerInfo, catalogue, fixed_input_size, stage_outputs
+from .targets import require_classifier
 
 DEFAULT_MODEL = "efficientnet_lite0"
 DEFAULT_MAX_PARAMS = int(float(os.environ.get("CONVLENS_MAX_PARAMS", 350e6)))
@@ -260,6 +261,13 @@ class LoadedModel:
     def num_classes(self) -> int:
         return len(self.class_names)
 
+    @cached_property
+    def output_shape(self) -> tuple[int, ...]:
+        """Shape of the model's output for one image: (classes,), or (features,) without a classifier head."""
+        with torch.inference_mode(), model_lock(self.model):
+            output = self.model(torch.zeros((1, *self.input_size), device=self.device))
+        return tuple(int(s) for s in output.shape[1:])
+
     @property
     def device(self) -> torch.device:
         return next(iter(self.model.parameters()), torch.empty(0)).device
@@ -300,7 +308,8 @@ class LoadedModel:
         return self.preprocessing.deprocess(tensor)
 
     def predict(self, image: ImageLike | torch.Tensor, top_k: int = 5) -> list[Prediction]:
-        """The top-k classes with their softmax probabilities."""
+        """The top-k classes with their softmax probabilities (TargetError for a model without a classifier head)."""
+        require_classifier(self, "so it predicts no classes")
         x = image.to(self.device) if isinstance(image, torch.Tensor) else self.preprocess(image)
         with torch.inference_mode():
             probs = torch.softmax(self.model(x).float(), dim=-1)[0]
