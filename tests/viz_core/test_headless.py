@@ -63,7 +63,8 @@ def test_unit_methods_work(backbone: vc.LoadedModel, image: object) -> None:
     assert (occluded.winner == -1).all() and occluded.class_names == {} and HEADLESS in occluded.notes[0]
     assert "no winning class" in vc.figures.figure(occluded, winner=True).layout.title.text
     assert vc.neuron(backbone, target, steps=2).image.shape == (64, 64, 3)
-    assert vc.invert(backbone, image, steps=2).image.shape == (64, 64, 3)  # the penultimate code: the output itself
+    inverted = vc.invert(backbone, image, steps=2)  # the penultimate code: the output itself
+    assert inverted.image.shape == (64, 64, 3) and set(inverted.metrics) == {"relative_distance"}  # no class to compare
     assert vc.deepdream(backbone, image, layer, steps=1).image.shape == (64, 64, 3)
     assert vc.style_transfer(backbone, image, image, steps=1).image.shape == (64, 64, 3)
     assert vc.filters(backbone, vc.filter_layers(backbone)[0]).mode == "rgb"
