@@ -19,6 +19,7 @@ PAGES: list[PageSpec] = [
     PageSpec("app_pages/occlusion.py", "Occlusion", ":material/select:", "Attribution"),
     PageSpec("app_pages/segmentation.py", "Segmentation", ":material/content_cut:", "Attribution"),
     PageSpec("app_pages/trust.py", "Trust", ":material/verified_user:", "Attribution"),
+    PageSpec("app_pages/attention.py", "Attention", ":material/center_focus_strong:", "Attribution"),
     PageSpec("app_pages/class_model.py", "Class model", ":material/auto_awesome:", "Synthesis"),
     PageSpec("app_pages/neuron.py", "Neuron", ":material/blur_on:", "Synthesis"),
     PageSpec("app_pages/inversion.py", "Inversion", ":material/flip:", "Synthesis"),

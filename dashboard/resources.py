@@ -335,3 +335,26 @@ def data_randomisation(
     image_key: str, target: vc.Target, methods: tuple[str, ...], settings: vc.MapSettings, _trained: vc.LoadedModel, _shuffled: vc.LoadedModel, _image: Image.Image,
 ) -> vc.Sanity:
     return vc.data_randomisation(_trained, _shuffled, _image, target, methods=methods, settings=settings)
+# --- transformer attention: per-head maps, rollout, gradient-weighted attention (zoo) ---
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def attention_blocks(model_key: str, _m: vc.LoadedModel) -> list[vc.AttentionBlock]:
+    """The model's readable global attention blocks (raises LayerError with the reason when none)."""
+    return vc.attention_blocks(_m)
+
+
+@st.cache_data(max_entries=32, show_spinner="Reading the attention…")
+def attention_maps(model_key: str, image_key: str, block: str, _m: vc.LoadedModel, _image: Image.Image) -> vc.AttentionHeads:
+    """Every head of one block, from the class token (or the mean query)."""
+    return vc.attention_maps(_m, _image, block=block)
+
+
+@st.cache_data(max_entries=32, show_spinner="Rolling out the attention…")
+def attention_rollout(model_key: str, image_key: str, head_fusion: str, discard_ratio: float, _m: vc.LoadedModel, _image: Image.Image) -> vc.AttentionRelevance:
+    return vc.attention_rollout(_m, _image, head_fusion=head_fusion, discard_ratio=discard_ratio)
+
+
+@st.cache_data(max_entries=32, show_spinner="Weighting the attention by the class's gradient…")
+def gradient_attention(model_key: str, image_key: str, target: vc.Target, _m: vc.LoadedModel, _image: Image.Image) -> vc.AttentionRelevance:
+    return vc.gradient_attention(_m, _image, target)

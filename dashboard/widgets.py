@@ -125,7 +125,13 @@ def layer_picker(
 
 
 def class_picker(m: vc.LoadedModel, label: str, key: str, default: int = 0, help: str | None = None) -> int:
-    """A searchable select box over the model's class names; returns the class index."""
+    """A searchable select box over the model's class names; returns the class index.
+
+    A model without a classifier head has no classes: the page says so and stops there.
+    """
+    if m.num_classes == 0:
+        st.info(f"**{m.name} has no classifier head**, so this needs a class it cannot give. Pages that explain or maximise a unit (Neuron, Inversion, DeepDream, Style transfer, Filters, Top patches, Embeddings) work.", icon=":material/info:")
+        st.stop()
     default = min(max(int(default), 0), m.num_classes - 1)
     return int(
         st.selectbox(label, range(m.num_classes), index=default, key=f"{key}|{m.name}", format_func=lambda k: f"{k}: {m.class_names[k]}", help=help, bind="query-params")

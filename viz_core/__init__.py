@@ -29,6 +29,16 @@ from .attribution.faithfulness import METHODS as TRUST_METHODS
 from .attribution.faithfulness import MapSettings, deletion_insertion, faithfulness, faithfulness_summary
 from .attribution.sanity import THRESHOLD as SANITY_THRESHOLD
 from .attribution.sanity import data_randomisation, layer_groups, model_randomisation
+from .attribution.attention import (
+    HEAD_FUSIONS,
+    AttentionBlock,
+    attention_blocks,
+    attention_maps,
+    attention_rollout,
+    gradient_attention,
+    relevance_matrix,
+    rollout_matrix,
+)
 from .dataset import Collection, collection, features, mosaic, neighbours, project, receptive_field, scan, top_patches, warm_umap
 from .dataset.sources import folder_within
 from .errors import (
@@ -50,6 +60,8 @@ from .linear_toy import LECTURE_EPS, digit_min_epsilon, digits_classifier, dimen
 from .results import (
     Adversarial,
     AttackSweep,
+    AttentionHeads,
+    AttentionRelevance,
     Attribution,
     Cancelled,
     DigitsFooling,
@@ -91,6 +103,7 @@ __all__ = [
     "Attribution", "GradCam", "OcclusionMap", "Segmentation", "Synthesis", "Adversarial", "AttackSweep", "StyleTransfer",
     "Faithfulness", "FaithfulnessSummary", "Sanity",
     "TopPatches", "Features", "Projection", "Neighbours", "Filters", "LinearFooling", "DigitsFooling", "DimensionGain",
+    "AttentionHeads", "AttentionRelevance",
     "StepInfo", "OnStep", "Cancelled",
     # attribution: backprop to the image, Grad-CAM, occlusion, segmentation
     "RULES", "BASELINES", "FILLS",
@@ -99,6 +112,9 @@ __all__ = [
     # trust: deletion / insertion (faithfulness) and randomisation sanity checks
     "TRUST_METHODS", "METHOD_LABELS", "MapSettings", "deletion_insertion", "faithfulness", "faithfulness_summary",
     "SANITY_THRESHOLD", "model_randomisation", "data_randomisation", "layer_groups",
+    # transformer attention: per-head maps, rollout, gradient-weighted attention
+    "HEAD_FUSIONS", "AttentionBlock", "attention_blocks", "attention_maps", "attention_rollout", "gradient_attention",
+    "rollout_matrix", "relevance_matrix",
     # dataset passes: collections, top patches, embeddings, filters
     "Collection", "collection", "folder_within", "scan", "top_patches", "receptive_field", "features", "project", "neighbours",
     "mosaic", "warm_umap", "filters", "filter_layers",

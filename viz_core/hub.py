@@ -22,10 +22,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from .errors import ModelNotFoundError, ModelTooLargeError, WeightsError, near_matches
+from .errors import ModelNotFoundError, ModelTooLargeError, SettingsError, WeightsError, near_matches
 from .hooks import model_lock
 from .images import ImageLike, Preprocessing
-from .layers import LayerInfo, catalogue, fixed_input_size, stage_outputs
+from .layers import LayerInfo, catalogue, stage_outputs
+from .targets import require_classifier
 
 DEFAULT_MODEL = "efficientnet_lite0"
 DEFAULT_MAX_PARAMS = int(float(os.environ.get("CONVLENS_MAX_PARAMS", 350e6)))
@@ -102,10 +103,92 @@ def estimate_parameters(name: str, **kwargs: Any) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def _built_for_one_size(name: str, kwargs: dict[str, Any]) -> bool:
-    """Transformers fix their token grid at build time, so another input size needs a rebuild."""
-    with torch.device("meta"):
-        return fixed_input_size(_timm().create_model(name, pretrained=False, **kwargs))
+# what timm raises for an input it was not built for: position embeddings or attention biases of
+# another length, windows that do not divide the map, "Input height (128) doesn't match model (224)"
+_SIZE_ERRORS = (AssertionError, RuntimeError, TypeError, ValueError, IndexError)
+_CANDIDATE_SIZES = tuple(range(64, 513, 32))
+
+
+def _meta_model(name: str, kwargs: dict[str, Any]) -> nn.Module | None:
+    """The architecture built on the meta device (no memory, no weights).
+
+    With `img_size` in the kwargs, None when timm refuses it ("unexpected keyword argument
+    'img_size'": the architecture cannot be rebuilt for a size); any other refusal is the
+    caller's options, said as a SettingsError.
+    """
+    try:
+        with torch.device("meta"):
+            return _timm().create_model(name, pretrained=False, **kwargs).eval()
+    except TypeError as error:
+        if "img_size" in kwargs:
+            return None
+        raise SettingsError(f"timm cannot build {name} with model_kwargs {kwargs}: {error}.", "Check the option names and values against the model's constructor.") from error
+
+
+def _size_failure(model: nn.Module, size: tuple[int, int], channels: int = 3) -> str | None:
+    """Why `model` cannot run one image of `size` (H, W), or None when it can (or when only the
+    meta device, not the size, is the problem: then the real forward decides)."""
+    device = next(iter(model.parameters()), torch.empty(0)).device
+    try:
+        with torch.inference_mode():
+            model(torch.zeros((1, channels, *size), device=device))
+    except NotImplementedError:  # an operation without a meta kernel says nothing about the size
+        return None
+    except _SIZE_ERRORS as error:
+        text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        return f"{type(error).__name__}: {text[:160]}"
+    return None
+
+
+def _accepted_sizes(name: str, kwargs: dict[str, Any], channels: int) -> tuple[list[int], int | None]:
+    """(square sizes the architecture runs at, as built or rebuilt by timm; its native size)."""
+    plain = _meta_model(name, kwargs)
+    native = None
+    if plain is not None:
+        configured = getattr(plain, "pretrained_cfg", {}).get("input_size")
+        native = int(configured[-1]) if configured else None
+    sizes = sorted({*_CANDIDATE_SIZES, *([native] if native else [])})
+    accepted = {s for s in sizes if plain is not None and _size_failure(plain, (s, s), channels) is None}
+    if "img_size" not in kwargs and _meta_model(name, {**kwargs, "img_size": sizes[0]}) is not None:
+        for s in sizes:  # timm rebuilds it for a size: each candidate is its own model
+            if s not in accepted:
+                rebuilt = _meta_model(name, {**kwargs, "img_size": s})
+                if rebuilt is not None and _size_failure(rebuilt, (s, s), channels) is None:
+                    accepted.add(s)
+    return sorted(accepted), native
+
+
+def _size_error(name: str, kwargs: dict[str, Any], size: tuple[int, int], reason: str, channels: int) -> SettingsError:
+    """A message naming the sizes the architecture accepts instead of timm's raw error."""
+    accepted, native = _accepted_sizes(name, kwargs, channels)
+    near = sorted(accepted, key=lambda s: (abs(s - size[0]), s))[:6]
+    listed = ", ".join(f"{s}×{s}" + (" (its native size)" if s == native else "") for s in sorted(near))
+    if accepted:
+        hint = f"It runs at {listed} (the nearest of {_CANDIDATE_SIZES[0]}–{_CANDIDATE_SIZES[-1]} px in steps of 32 and its native size)."
+    elif native:
+        hint = f"Use its native size, {native}×{native}."
+    else:
+        hint = "Use the model's native input size (input_size=None)."
+    return SettingsError(f"{name} cannot run at {size[0]}×{size[1]} pixels ({reason}).", hint)
+
+
+def _fit_input_size(name: str, kwargs: dict[str, Any], size: tuple[int, int]) -> dict[str, Any]:
+    """The kwargs that build `name` for input `size`: as they are where the model runs at that
+    size, else with `img_size` where timm can rebuild it for the size (position embeddings,
+    windows and attention biases are sized at build time); SettingsError naming the sizes it
+    accepts where neither works."""
+    channels = int(kwargs.get("in_chans", 3))
+    plain = _meta_model(name, kwargs)
+    reason = "timm cannot build it for that size" if plain is None else _size_failure(plain, size, channels)
+    if reason is None or "img_size" in kwargs:
+        if reason is None:
+            return kwargs
+        raise _size_error(name, kwargs, size, reason, channels)
+    rebuilt_kwargs = {**kwargs, "img_size": tuple(size)}
+    rebuilt = _meta_model(name, rebuilt_kwargs)
+    if rebuilt is not None and _size_failure(rebuilt, size, channels) is None:
+        return rebuilt_kwargs
+    raise _size_error(name, kwargs, size, reason, channels)
 
 
 def _disable_inplace(model: nn.Module) -> None:
@@ -260,6 +343,13 @@ class LoadedModel:
     def num_classes(self) -> int:
         return len(self.class_names)
 
+    @cached_property
+    def output_shape(self) -> tuple[int, ...]:
+        """Shape of the model's output for one image: (classes,), or (features,) without a classifier head."""
+        with torch.inference_mode(), model_lock(self.model):
+            output = self.model(torch.zeros((1, *self.input_size), device=self.device))
+        return tuple(int(s) for s in output.shape[1:])
+
     @property
     def device(self) -> torch.device:
         return next(iter(self.model.parameters()), torch.empty(0)).device
@@ -300,7 +390,8 @@ class LoadedModel:
         return self.preprocessing.deprocess(tensor)
 
     def predict(self, image: ImageLike | torch.Tensor, top_k: int = 5) -> list[Prediction]:
-        """The top-k classes with their softmax probabilities."""
+        """The top-k classes with their softmax probabilities (TargetError for a model without a classifier head)."""
+        require_classifier(self, "so it predicts no classes")
         x = image.to(self.device) if isinstance(image, torch.Tensor) else self.preprocess(image)
         with torch.inference_mode():
             probs = torch.softmax(self.model(x).float(), dim=-1)[0]
@@ -356,8 +447,8 @@ def load_model(
 
     timm = _timm()
     _check_name(name)
-    if input_size is not None and _built_for_one_size(name, kwargs):
-        kwargs.setdefault("img_size", tuple(input_size))
+    if input_size is not None:
+        kwargs = _fit_input_size(name, kwargs, (int(input_size[0]), int(input_size[1])))
     limit = DEFAULT_MAX_PARAMS if max_params is None else max_params
     count = estimate_parameters(name, **kwargs)
     if count > limit:
@@ -405,6 +496,12 @@ def load_model(
         source = f"file {path.name}"
 
     model = _prepare(model).to(device)
+    if input_size is not None:  # the meta device decided the build; one real forward confirms it
+        channels = int(kwargs.get("in_chans", 3))
+        with model_lock(model):
+            reason = _size_failure(model, (int(input_size[0]), int(input_size[1])), channels)
+        if reason is not None:
+            raise _size_error(name, {k: v for k, v in kwargs.items() if k != "img_size"}, (int(input_size[0]), int(input_size[1])), reason, channels)
     data_config = timm.data.resolve_model_data_config(model)
     size = input_size or kwargs.get("img_size")  # the pretrained config still names the default size
     if size is not None:

@@ -262,6 +262,27 @@ def fixed_input_size(model: nn.Module) -> bool:
     return hasattr(model, "patch_embed")
 
 
+def classifier_paths(model: nn.Module) -> tuple[str, ...]:
+    """Dot paths of the final classifier(s), whose *inputs* together are the penultimate code.
+
+    timm's `get_classifier()` is one module for most models, a (head, head_dist) pair for
+    distilled models (DeiT, LeViT, EfficientFormer) and a ModuleList of one head per branch for
+    CrossViT, whose `forward_head` no single hook can see; every member is listed, in order.
+    Without `get_classifier`, the last nn.Linear stands in for it.
+    """
+    getter = getattr(model, "get_classifier", None)
+    head = getter() if callable(getter) else None
+    members = list(head) if isinstance(head, (tuple, list, nn.ModuleList)) else [head]
+    names = {id(module): name for name, module in model.named_modules() if name}
+    paths = tuple(names[id(member)] for member in members if isinstance(member, nn.Module) and id(member) in names)
+    if paths:
+        return paths
+    linears = [name for name, module in model.named_modules() if isinstance(module, nn.Linear)]
+    if linears:
+        return (linears[-1],)
+    raise LayerError("This model has no final linear classifier, so it has no penultimate code.", "Pick a named layer instead.")
+
+
 def stage_outputs(model: nn.Module, layers: list[LayerInfo]) -> list[str]:
     """Outputs of the model's stages (one per resolution), shallow to deep.
 

@@ -573,3 +573,48 @@ class StyleTransfer(Synthesis):
     tv_loss: np.ndarray
     content_layer: str
     style_layers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AttentionHeads:
+    """The attention of one block, head by head, from the class token (or the mean query).
+
+    `attention` (heads, queries, tokens) holds the softmax probabilities of the shown heads (rows
+    sum to 1); `maps` (heads, h, w) is the query's attention to each patch, `upsampled`
+    (heads, H, W) the same bilinearly resized to the input, and `prefix_share` (heads,) what the
+    query gives to the prefix tokens instead of to patches.
+    """
+
+    attention: np.ndarray
+    maps: np.ndarray
+    upsampled: np.ndarray
+    prefix_share: np.ndarray
+    heads: tuple[int, ...]
+    image: np.ndarray
+    block: str
+    query: str
+    params: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AttentionRelevance:
+    """Relevance of each patch for the query, carried through every block of the chain.
+
+    `matrix` (tokens, tokens) is the rollout (or Chefer relevance) over all tokens; `map` (h, w)
+    is the query's row over the patch tokens and `upsampled` (H, W) its bilinear resize.
+    `target` (the target's description; its spec is `params["target"]`) and `score` are set for
+    the class-specific (gradient-weighted) method only; rollout is class-agnostic (`target` "").
+    """
+
+    method: str
+    matrix: np.ndarray
+    map: np.ndarray
+    upsampled: np.ndarray
+    image: np.ndarray
+    blocks: tuple[str, ...]
+    query: str
+    target: str = ""
+    score: float | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()

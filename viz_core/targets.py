@@ -40,10 +40,19 @@ class Target(Protocol):
         """Human-readable name for figure titles."""
 
 
+def require_classifier(m: "LoadedModel", why: str = "so it has no classes to explain") -> None:
+    """Raise TargetError when the model has no classifier head (timm's num_classes=0: self-supervised
+    and masked-image-modelling backbones), whose output is the pooled feature, not class scores."""
+    if m.num_classes == 0:
+        raise TargetError(
+            f"{m.name} has no classifier head (its output is the pooled feature vector), {why}.",
+            "Explain or maximise a unit of a layer instead: neurons, inversion, DeepDream, style, filters, top patches and embeddings work without classes.",
+        )
+
+
 def _check_class(m: "LoadedModel", index: int) -> None:
+    require_classifier(m)
     n = m.num_classes
-    if n == 0:
-        raise TargetError(f"{m.name} has no classifier head, so it has no classes to explain.", "Explain a unit of a layer instead.")
     if not 0 <= index < n:
         raise TargetError(f"Class {index} is out of range: this model has {n} classes (0..{n - 1}).")
 

@@ -56,7 +56,7 @@ widgets.random_weights_warning(m, "the features are random projections of the pi
 if len(feats.values) < len(c):
     st.info(f"Showing a random sample of {len(feats.values)} of {len(c)} images (raise the point cap for more).", icon=":material/info:")
 label_text = np.asarray([feats.label_names[i] for i in feats.labels], dtype=object)
-predicted_text = np.asarray([feats.class_names[i] for i in feats.predicted], dtype=object)
+predicted_text = np.asarray([feats.class_names[i] if i >= 0 else "(no classifier head)" for i in feats.predicted], dtype=object)
 groups = label_text if colour == "label" else predicted_text
 hover = [f"#{r}: {feats.names[r]}<br>label: {label_text[r]}<br>predicted: {predicted_text[r]}" for r in range(len(feats.values))]
 what = "penultimate code" if layer is None else f"{layer} ({pool})"

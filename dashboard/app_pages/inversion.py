@@ -54,8 +54,10 @@ st.plotly_chart(vc.figures.curve([list(r.scores) for r in results], "Score durin
 rows = {
     "layer": [layer or "penultimate" for layer in chosen],
     "relative code distance": [round(r.metrics["relative_distance"], 4) for r in results],
-    "top-1 of reconstruction": [m.class_names[int(r.metrics["top1"])] for r in results],
-    "top-1 of original": [m.class_names[int(r.metrics["original_top1"])] for r in results],
+    **({} if m.num_classes == 0 else {  # a model without a classifier head predicts no class
+        "top-1 of reconstruction": [m.class_names[int(r.metrics["top1"])] for r in results],
+        "top-1 of original": [m.class_names[int(r.metrics["original_top1"])] for r in results],
+    }),
     "seconds": [round(r.seconds, 1) for r in results],
 }
 st.dataframe(rows, hide_index=True, width="stretch")

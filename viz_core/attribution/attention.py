@@ -33,7 +33,8 @@ from ..errors import ConvlensError, LayerError
 from ..hooks import capture, first_tensor, model_lock, on_forward
 from ..hub import LoadedModel
 from ..layers import token_grid
-from ..targets import TargetLike, as_target
+from ..results import AttentionHeads, AttentionRelevance
+from ..targets import TargetLike, as_target, target_spec
 from .common import ImageInput, as_input
 
 HEAD_FUSIONS = ("mean", "max", "min")
@@ -58,50 +59,6 @@ class AttentionBlock:
     prefix: int
     grid: tuple[int, int]
     class_token: bool  # the first prefix token is a class token the query can start from
-
-
-@dataclass(frozen=True)
-class AttentionHeads:
-    """The attention of one block, head by head, from the class token (or the mean query).
-
-    `attention` (heads, queries, tokens) holds the softmax probabilities of the shown heads (rows
-    sum to 1); `maps` (heads, h, w) is the query's attention to each patch, `upsampled`
-    (heads, H, W) the same bilinearly resized to the input, and `prefix_share` (heads,) what the
-    query gives to the prefix tokens instead of to patches.
-    """
-
-    attention: np.ndarray
-    maps: np.ndarray
-    upsampled: np.ndarray
-    prefix_share: np.ndarray
-    heads: tuple[int, ...]
-    image: np.ndarray
-    block: str
-    query: str
-    params: dict[str, Any] = field(default_factory=dict)
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class AttentionRelevance:
-    """Relevance of each patch for the query, carried through every block of the chain.
-
-    `matrix` (tokens, tokens) is the rollout (or Chefer relevance) over all tokens; `map` (h, w)
-    is the query's row over the patch tokens and `upsampled` (H, W) its bilinear resize.
-    `target` and `score` are set for the class-specific (gradient-weighted) method only.
-    """
-
-    method: str
-    matrix: np.ndarray
-    map: np.ndarray
-    upsampled: np.ndarray
-    image: np.ndarray
-    blocks: tuple[str, ...]
-    query: str
-    target: str | None = None
-    score: float | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -576,14 +533,12 @@ def gradient_attention(m: LoadedModel, image: ImageInput, target: TargetLike) ->
     if all(g is None or not torch.any(g != 0) for g in grads):
         notes.append("The target does not depend on the attention of these blocks (every gradient is zero), so the map is empty.")
     described = goal.describe(m)
-    return _relevance_result(m, x, "gradient_attention", matrix, chain, {"target": described}, notes, target=described, score=float(scores.detach()[0]))
+    return _relevance_result(m, x, "gradient_attention", matrix, chain, {"target": target_spec(goal)}, notes, target=described, score=float(scores.detach()[0]))
 
 
 __all__ = [
     "HEAD_FUSIONS",
     "AttentionBlock",
-    "AttentionHeads",
-    "AttentionRelevance",
     "attention_blocks",
     "attention_maps",
     "attention_rollout",

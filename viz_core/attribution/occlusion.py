@@ -75,11 +75,12 @@ def occlusion(
     ys, xs = positions(height, patch, stride), positions(width, patch, stride)
     grid = [(y, x0) for y in ys for x0 in xs]
     score = np.empty(len(grid), dtype=np.float32)
-    winner = np.empty(len(grid), dtype=np.int64)
-    winner_p = np.empty(len(grid), dtype=np.float32)
+    winner = np.full(len(grid), -1, dtype=np.int64)  # stays -1 without a classifier head: no class wins
+    winner_p = np.full(len(grid), np.nan, dtype=np.float32)
+    classified = m.num_classes > 0  # a backbone without a classifier head has no winning class
     with torch.inference_mode(), model_lock(m.model), capture(m.model, list(goal.layers())) as activations:
         logits = m.model(x)
-        base_probabilities = torch.softmax(logits.float(), dim=-1)[0]
+        base_winner = int(logits[0].argmax()) if classified else -1
         base_score = float(goal.score(logits, activations)[0])
         for start in range(0, len(grid), batch):
             chunk = grid[start : start + batch]
@@ -87,16 +88,15 @@ def occlusion(
             for i, (y, x0) in enumerate(chunk):
                 copies[i, :, y : y + patch, x0 : x0 + patch] = filler[0, :, y : y + patch, x0 : x0 + patch]
             logits = m.model(copies)
-            probabilities = torch.softmax(logits.float(), dim=-1)
-            top = probabilities.max(dim=-1)
             score[start : start + len(chunk)] = goal.score(logits, activations).float().cpu().numpy()
-            winner[start : start + len(chunk)] = top.indices.cpu().numpy()
-            winner_p[start : start + len(chunk)] = top.values.cpu().numpy()
+            if classified:
+                top = torch.softmax(logits.float(), dim=-1).max(dim=-1)
+                winner[start : start + len(chunk)] = top.indices.cpu().numpy()
+                winner_p[start : start + len(chunk)] = top.values.cpu().numpy()
             done = start + len(chunk)
             report(on_step, done / len(grid), f"{done}/{len(grid)} occluded copies", step=done)
     shape = (len(ys), len(xs))
-    base_winner = int(base_probabilities.argmax())
-    found = {int(k) for k in np.unique(winner)} | {base_winner}
+    found = ({int(k) for k in np.unique(winner)} | {base_winner}) if classified else set()
     return OcclusionMap(
         score=score.reshape(shape),
         winner=winner.reshape(shape),
@@ -109,4 +109,5 @@ def occlusion(
         image=m.deprocess(x),
         target=goal.describe(m),
         params={"method": "occlusion", "patch": patch, "stride": stride, "fill": fill, "target": target_spec(goal)},
+        notes=() if classified else (f"{m.name} has no classifier head, so no class wins at any position (winner -1).",),
     )

@@ -95,11 +95,13 @@ def features(
     collector = FeatureCollector(layer, pool, dtype, thumbnail, geometry)
     scanned = scan(m, subset, [collector], batch_size=batch_size, on_step=on_step)
     rows = np.concatenate(collector.indices)
+    # a backbone without a classifier head outputs its feature vector: no predicted class (-1)
+    predicted = np.concatenate(collector.predicted).astype(np.int64) if m.num_classes else np.full(len(rows), -1, dtype=np.int64)
     return Features(
         values=np.concatenate(collector.values),
         labels=c.labels[chosen[rows]],
         label_names=c.label_names,
-        predicted=np.concatenate(collector.predicted).astype(np.int64),
+        predicted=predicted,
         class_names=tuple(m.class_names),
         indices=chosen[rows],
         names=tuple(c.names[int(i)] for i in chosen[rows]),
@@ -110,6 +112,7 @@ def features(
         collection_digest=c.digest,
         skipped=scanned.skipped,
         params={"method": "features", "layer": layer or PRE_LOGITS, "pool": pool, "dtype": dtype, "limit": limit, "seed": seed, "collection": c.title, "collection_digest": c.digest},
+        notes=() if m.num_classes else (f"{m.name} has no classifier head, so no image has a predicted class (predicted is -1).",),
     )
 
 

@@ -8,10 +8,11 @@ for magnitudes, a shared range across panels that are compared, hover in the qua
 
 Modules: `display` (colour scales, ranges, arrays -> pictures), `base` (image panels, overlays,
 curves, bars), `dispatch` (the registry), and one per topic: `attribution`, `synthesis`,
-`dataset`, `linear`, `trust`.
+`attention`, `dataset`, `linear`, `trust`.
 """
 from __future__ import annotations
 
+from .attention import attention_figure, attention_heads_grid, attention_overlay, attention_title, relevance_figure, relevance_title
 from .attribution import (
     attribution_figure,
     attribution_panels,
@@ -90,6 +91,8 @@ __all__ = [
     # attribution
     "attribution_title", "attribution_figure", "attribution_panels", "grad_cam_figure",
     "position_picker", "class_map", "occlusion_figure", "segmentation_panels", "segmentation_figure",
+    # transformer attention
+    "attention_title", "attention_overlay", "attention_heads_grid", "attention_figure", "relevance_title", "relevance_figure",
     # synthesis, adversarial images, neural style
     "synthesis_title", "synthesis_figure", "synthesis_curve", "reconstructions", "adversarial_panels",
     "attack_sweep", "style_transfer_figure", "style_losses",

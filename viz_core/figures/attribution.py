@@ -153,6 +153,8 @@ def occlusion_figure(result: OcclusionMap, *, winner: bool = False, opacity: flo
     """
     settings = [f"{key} {value}" if key != "fill" else str(value) for key, value in result.params.items() if key in ("patch", "stride", "fill")]
     how = f" ({', '.join(settings)})" if settings else ""
+    if winner and not result.class_names:  # a backbone without a classifier head: no class can win
+        return grid_overlay(result.image, result.drop, result.centers_y, result.centers_x, f"occlusion: drop of {result.target}{how}; no winning class (the model has no classifier head)", opacity=opacity, height=height)
     if winner:
         return class_map(result.image, result.winner, result.winner_probability, result.class_names, result.centers_y, result.centers_x, f"most probable class with the patch at each position{how}", opacity=opacity, height=height)
     return grid_overlay(result.image, result.drop, result.centers_y, result.centers_x, f"occlusion: drop of {result.target}{how}", opacity=opacity, height=height)

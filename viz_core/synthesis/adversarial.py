@@ -23,7 +23,7 @@ import torch
 from ..errors import SettingsError, TargetError
 from ..images import ImageLike, sample_image, sample_names
 from ..results import Adversarial, AttackSweep, Cancelled, OnStep, StepInfo, report
-from ..targets import ClassScore, TargetLike, as_target
+from ..targets import ClassScore, TargetLike, as_target, require_classifier
 from .engine import StepState, optimize_image
 from .objectives import Objective
 from .params import Perturbation
@@ -81,6 +81,7 @@ def _probabilities(m: "LoadedModel", image01: np.ndarray) -> np.ndarray:
 
 
 def _check(m: "LoadedModel", eps: float, norm: str, steps: int, target: TargetLike | None) -> int | None:
+    require_classifier(m, "so there is no class to attack towards or away from")
     if norm not in NORMS:
         raise SettingsError(f"Unknown norm {norm!r}.", "Use 'linf' (largest change of any pixel) or 'l2' (length of the whole change).")
     if not (math.isfinite(eps) and eps >= 0):

@@ -22,6 +22,7 @@ from torch import nn
 
 from ..errors import LayerError, SettingsError
 from ..hooks import first_tensor, on_forward, resolve_module
+from ..layers import classifier_paths
 from ..results import Cancelled, OnStep, Synthesis, report
 from .objectives import PENULTIMATE, Objective, Probe
 from .params import Param, Pixels, fourier, image_tensor
@@ -60,39 +61,31 @@ def make_generator(seed: int | torch.Generator | None) -> torch.Generator:
     return torch.Generator().manual_seed(0 if seed is None else int(seed))
 
 
-def classifier_path(model: nn.Module) -> str:
-    """Dot path of the final classifier, whose *input* is the penultimate code."""
-    getter = getattr(model, "get_classifier", None)
-    head = getter() if callable(getter) else None
-    if isinstance(head, nn.Module):
-        for name, module in model.named_modules():
-            if module is head and name:
-                return name
-    linears = [name for name, module in model.named_modules() if isinstance(module, nn.Linear)]
-    if linears:
-        return linears[-1]
-    raise LayerError("This model has no final linear classifier, so it has no penultimate code.", "Pick a named layer instead.")
-
-
 @contextmanager
 def recording(model: nn.Module, layers: Sequence[str]) -> Iterator[dict[str, torch.Tensor]]:
     """Record the named layers' outputs (graph kept) during forwards inside the block.
 
-    `PENULTIMATE` records the classifier's *input* instead. Built on `hooks.on_forward`, so the
+    `PENULTIMATE` records the classifier's *input* instead (the inputs of all its heads, joined,
+    for models with several: `layers.classifier_paths`). Built on `hooks.on_forward`, so the
     model's lock is held and the hooks are thread-gated and removed in `finally`.
     """
     store: dict[str, torch.Tensor] = {}
     wanted = list(dict.fromkeys(layers))
-    head = classifier_path(model) if PENULTIMATE in wanted else None
-    paths = [head if name == PENULTIMATE else name for name in wanted]
+    heads = classifier_paths(model) if PENULTIMATE in wanted else ()
+    paths = [name for name in wanted if name != PENULTIMATE] + list(heads)
     for path in paths:
         resolve_module(model, path)  # clear error with suggestions before anything runs
+    parts: dict[str, torch.Tensor] = {}
 
     def record(name: str, _module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
-        if name == head:
+        if name in heads:
             tensor = first_tensor(args)
             if tensor is not None:
-                store[PENULTIMATE] = tensor.flatten(1)
+                parts[name] = tensor.flatten(1)
+                if len(parts) == len(heads):  # heads fed the same vector (LeViT) count once
+                    unique = list({(p.data_ptr(), p.shape): p for p in (parts[h] for h in heads)}.values())
+                    store[PENULTIMATE] = unique[0] if len(unique) == 1 else torch.cat(unique, dim=1)
+                    parts.clear()
         if name in wanted:
             tensor = first_tensor(output)
             if tensor is not None:
@@ -101,6 +94,11 @@ def recording(model: nn.Module, layers: Sequence[str]) -> Iterator[dict[str, tor
 
     with on_forward(model, list(dict.fromkeys(paths)), record):
         yield store
+    if heads and PENULTIMATE not in store:
+        raise LayerError(
+            f"The classifier ({', '.join(heads)}) did not run on its input during the forward, so convlens cannot read the penultimate code of this model.",
+            "Pick a named layer instead (e.g. the last block or the final norm).",
+        )
 
 
 def model_input(m: "LoadedModel", image01: torch.Tensor, size: tuple[int, int] | None = None) -> torch.Tensor:

@@ -149,6 +149,8 @@ def _code_metrics(m: "LoadedModel", image: np.ndarray, layer: str, reference: to
     logits, store = _forward(m, _picture01(image), [layer])
     code = store[layer]
     distance = float((code - reference).norm() / reference.norm().clamp_min(1e-12))
+    if not m.num_classes:  # no classifier head: the output is a feature vector, its argmax no class
+        return {"relative_distance": distance}
     return {"relative_distance": distance, "top1": float(int(logits.argmax())), "original_top1": float(original_top1)}
 
 

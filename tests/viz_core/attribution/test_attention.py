@@ -219,7 +219,7 @@ def test_rollout_on_a_vit(random_vit: vc.LoadedModel) -> None:
         assert result.blocks == tuple(f"blocks.{i}.attn" for i in range(12)) and result.query == "class token"
         np.testing.assert_allclose(result.matrix.sum(axis=-1), 1.0, atol=1e-5)
         np.testing.assert_allclose(result.map.ravel(), result.matrix[0, 1:], atol=1e-7)
-        assert result.params["head_fusion"] == fusion and result.params["discard_ratio"] == 0.5 and result.target is None
+        assert result.params["head_fusion"] == fusion and result.params["discard_ratio"] == 0.5 and result.target == ""
     assert not np.allclose(maps["max"].map, maps["min"].map)
     x = random_vit.preprocess(image)
     reference, _, _ = unfused_reference(random_vit, x, list(maps["mean"].blocks))
@@ -261,7 +261,7 @@ def test_gradient_attention_equals_the_unfused_computation(random_vit: vc.Loaded
     expected = relevance_matrix([reference[path][0] for path in result.blocks], [g[0] for g in grads])
     np.testing.assert_allclose(result.matrix, expected.numpy(), rtol=1e-4, atol=1e-6)
     assert result.score == pytest.approx(float(logits[0, 7]), rel=1e-4)
-    assert result.target is not None and "class 7" in result.target and result.params["target"] == result.target
+    assert "class 7" in result.target and vc.from_spec(result.params["target"]) == vc.class_logit(7)
 
 
 def test_gradient_attention_depends_on_the_class(random_vit: vc.LoadedModel) -> None:

@@ -168,12 +168,38 @@ def sanity() -> R.Sanity:
     )
 
 
+def attention_heads(heads: tuple[int, ...] = (0, 1, 2)) -> R.AttentionHeads:
+    """Three heads over a 2×2 patch grid plus one class token: head h looks only at patch h."""
+    attention = np.zeros((len(heads), 5, 5), np.float32)
+    maps = np.zeros((len(heads), 2, 2), np.float32)
+    for i, h in enumerate(heads):
+        attention[i, :, 1 + h] = 0.75
+        attention[i, :, 0] = 0.25
+        maps[i].flat[h] = 0.75
+    upsampled = maps.repeat(3, axis=1).repeat(4, axis=2)
+    return R.AttentionHeads(
+        attention=attention, maps=maps, upsampled=upsampled, prefix_share=np.full(len(heads), 0.25, np.float32), heads=heads, image=picture(),
+        block="blocks.1.attn", query="class token", params={"method": "attention_maps", "block": "blocks.1.attn", "head": None},
+    )
+
+
+def attention_relevance(method: str = "attention_rollout") -> R.AttentionRelevance:
+    relevance = np.array([[0.1, 0.4], [0.2, 0.3]], np.float32)
+    params = {"method": method, "head_fusion": "max", "discard_ratio": 0.9} if method == "attention_rollout" else {"method": method, "target": {"kind": "class", "index": 1, "probability": False}}
+    return R.AttentionRelevance(
+        method=method, matrix=np.eye(5, dtype=np.float32), map=relevance, upsampled=relevance.repeat(3, axis=0).repeat(4, axis=1), image=picture(),
+        blocks=("blocks.0.attn", "blocks.1.attn"), query="class token", target="" if method == "attention_rollout" else "class 1 'cat' (logit)",
+        score=None if method == "attention_rollout" else 2.0, params=params,
+    )
+
+
 SAMPLES: dict[type, Callable[[], Any]] = {
     R.Attribution: attribution, R.GradCam: grad_cam, R.OcclusionMap: occlusion, R.Segmentation: segmentation,
     R.Synthesis: synthesis, R.Adversarial: adversarial, R.AttackSweep: attack_sweep, R.StyleTransfer: style_transfer,
     R.Filters: filters, R.TopPatches: top_patches, ReceptiveField: receptive_field, R.Projection: projection,
     R.LinearFooling: linear_fooling, R.DigitsFooling: digits_fooling, R.DimensionGain: dimension_gain,
     R.Faithfulness: faithfulness, R.FaithfulnessSummary: faithfulness_summary, R.Sanity: sanity,
+    R.AttentionHeads: attention_heads, R.AttentionRelevance: attention_relevance,
 }
 
 
