@@ -52,13 +52,15 @@ def judge(models: Sequence[vc.LoadedModel], image: np.ndarray, class_index: int)
     return out
 
 
-def transfer(m: vc.LoadedModel, judges: Sequence[vc.LoadedModel], classes: Sequence[int], settings: vc.Ascent) -> list[dict[str, Any]]:
+def transfer(m: vc.LoadedModel, judges: Sequence[vc.LoadedModel], classes: Sequence[int], settings: vc.Ascent, verbose: bool = False) -> list[dict[str, Any]]:
     """One class model per class on `m`; each judged by `m` itself and by `judges`."""
     rows = []
     for class_index in classes:
         result = vc.class_model(m, class_index, settings)
         verdicts = judge([m, *judges], result.image, class_index)
         rows.append({"class": class_index, "name": m.class_names[class_index].split(",")[0], "seconds": result.seconds, "self": verdicts[0], "judges": verdicts[1:], "image": result.image})
+        if verbose:
+            print(f"  {class_index}: Lite1 {verdicts[1]['hit']} ({verdicts[1]['p']:.2f}), Lite2 {verdicts[2]['hit']} ({verdicts[2]['p']:.2f}), {result.seconds:.1f} s", flush=True)
     return rows
 
 
@@ -118,8 +120,14 @@ def main() -> None:
 
     keep_freed_memory()
 
+    def value(text: str) -> Any:
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return text  # a bare word: a string setting
+
     def parse(items: list[str]) -> dict[str, Any]:
-        return {k: json.loads(v) if v[:1] in "0123456789-[{tfn\"." else v for k, v in (item.split("=", 1) for item in items)}
+        return {k: value(v) for k, v in (item.split("=", 1) for item in items)}
 
     m = vc.load_model("efficientnet_lite0")
     judges = [vc.load_model(name) for name in JUDGES]
@@ -133,9 +141,9 @@ def main() -> None:
         Path(save).mkdir(parents=True, exist_ok=True)
     if not args.no_transfer:
         settings = vc.Ascent(**parse(args.set))
-        print(settings)
+        print(settings, flush=True)
         started = time.perf_counter()
-        rows = transfer(m, judges, [int(c) for c in args.classes.split(",")], settings)
+        rows = transfer(m, judges, [int(c) for c in args.classes.split(",")], settings, verbose=True)
         print("| class | Lite0 p | Lite1 top-1 (p) | Lite2 top-1 (p) | s |\n|---|---|---|---|---|")
         for r in rows:
             j1, j2 = r["judges"]

@@ -30,11 +30,41 @@ class Ascent:
     jitter: int = 8
     rotate: float = 5.0
     scale: float = 0.1
+    batch: int = 1
+    crop_area: float = 0.0
+    crop_size: int = 0
+    noise: float = 0.0
+    schedule: str = "constant"
     l2_decay: float = 0.0
     blur_every: int = 0
     blur_sigma: float = 0.5
     clip_norm: float = 0.0
     clip_contribution: float = 0.0
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Accent:
+    """Feature accentuation (Hamblin et al. 2024): make a class or unit visible in a given image.
+
+    budget: the largest root-mean-square change of the picture (pixel units of [0, 1]);
+    similarity_weight: how strongly the features at `similarity_layer` (None: the model's
+    default neuron layer) must stay those of the image; views as in `Ascent` (batch, crops).
+    """
+
+    steps: int = 64
+    lr: float = 0.02
+    budget: float = 0.08
+    similarity_weight: float = 1.0
+    similarity_layer: str | None = None
+    batch: int = 4
+    crop_area: float = 0.5
+    crop_size: int = 0
+    rotate: float = 5.0
+    noise: float = 0.0
+    jitter: int = 8
+    scale: float = 0.1
+    schedule: str = "cosine"
     seed: int = 0
 
 
@@ -84,6 +114,7 @@ class Style:
     init: str = "content"
     seed: int = 0
     size: int | None = None
+    softmax: float | None = None
 
 
 def configure(kind: type[S], settings: S | None, overrides: dict[str, Any]) -> S:
