@@ -32,7 +32,9 @@ import viz_core as vc
 from viz_core.synthesis.engine import model_input
 from viz_core.synthesis.style import losses, reference_activations
 
-from .common import Row, forward_backward_samples
+from viz_core.synthesis.recipes import _views
+
+from .common import Row, forward_backward_samples, step_times
 
 TOPIC = "pictures"
 # chosen before measuring: colourful, distinctive ImageNet classes a stakeholder names at a glance
@@ -86,6 +88,30 @@ def seconds_per_fb(m: vc.LoadedModel) -> float:
     return statistics.median(forward_backward_samples(m, 9))
 
 
+def step_ratio(m: vc.LoadedModel, settings: vc.Ascent, rounds: int = 4, steps: int = 6) -> tuple[float, float]:
+    """(median seconds per class-model step, median forward+backward of the batch it uses), alternated."""
+    _, seen = _views(m, settings)
+    x = torch.rand(settings.batch, 3, *seen)
+
+    def fb() -> float:
+        start = time.perf_counter()
+        image = x.clone().requires_grad_(True)
+        torch.autograd.grad(m.model(image)[:, 1].sum(), [image])
+        return time.perf_counter() - start
+
+    def run(n: int, cb: Any) -> object:
+        return vc.class_model(m, 130, settings, steps=n, on_step=cb)
+
+    step_times(run, 3)
+    fb()
+    ours: list[float] = []
+    base: list[float] = []
+    for _ in range(rounds):
+        base += [fb() for _ in range(3)]
+        ours += step_times(run, steps)
+    return statistics.median(ours), statistics.median(base)
+
+
 def _summary(rows: list[dict[str, Any]]) -> dict[str, float]:
     both = sum(all(j["hit"] for j in row["judges"]) for row in rows)
     return {"both": both, "lite1": sum(row["judges"][0]["hit"] for row in rows), "lite2": sum(row["judges"][1]["hit"] for row in rows), "seconds": float(np.median([r["seconds"] for r in rows]))}
@@ -98,7 +124,9 @@ def run(m: vc.LoadedModel) -> list[Row]:
     unit = (unit + seconds_per_fb(m)) / 2
     s = _summary(rows)
     per_class = "; ".join(f"{r['name']} {r['judges'][0]['p']:.2f}/{r['judges'][1]['p']:.2f}" for r in rows)
+    per_step, per_fb = step_ratio(m, vc.Ascent())
     out = [
+        Row(TOPIC, f"class model step, default Ascent (batch {vc.Ascent().batch} views)", per_step, f"forward+backward of that batch (interleaved)", per_step / per_fb, f"f+b {per_fb * 1e3:.0f} ms"),
         Row(TOPIC, f"class model transfer: top-1 on Lite1 and Lite2 for {s['both']:.0f}/{len(rows)} classes (Lite1 {s['lite1']:.0f}, Lite2 {s['lite2']:.0f})", s["seconds"], "forward+backward b=1", s["seconds"] / unit, f"median s/picture; p Lite1/Lite2: {per_class}"),
     ]
     for name, settings in (("style transfer (default)", vc.Style()), ("texture synthesis (noise, no content)", vc.Style(init="noise", content_weight=0.0))):
@@ -114,6 +142,7 @@ def main() -> None:
     parser.add_argument("--classes", default=",".join(map(str, CLASSES)))
     parser.add_argument("--no-style", action="store_true")
     parser.add_argument("--no-transfer", action="store_true")
+    parser.add_argument("--step-only", action="store_true", help="only the per-step cost ratio")
     parser.add_argument("--save", default="", help="folder for the pictures (PNG)")
     args = parser.parse_args()
     from viz_core.runtime import keep_freed_memory
@@ -139,6 +168,10 @@ def main() -> None:
         from PIL import Image
 
         Path(save).mkdir(parents=True, exist_ok=True)
+    if args.step_only:
+        per_step, per_fb = step_ratio(m, vc.Ascent(**parse(args.set)))
+        print(f"per step {per_step * 1e3:.0f} ms vs forward+backward of its batch {per_fb * 1e3:.0f} ms: {per_step / per_fb:.2f}x")
+        return
     if not args.no_transfer:
         settings = vc.Ascent(**parse(args.set))
         print(settings, flush=True)
@@ -152,6 +185,8 @@ def main() -> None:
                 Image.fromarray(r["image"]).save(f"{save}/class_{r['class']}.png")
         s = _summary(rows)
         unit = (unit + seconds_per_fb(m)) / 2
+        per_step, per_fb = step_ratio(m, settings)
+        print(f"per step {per_step * 1e3:.0f} ms vs forward+backward of its batch {per_fb * 1e3:.0f} ms: {per_step / per_fb:.2f}x")
         print(f"both: {s['both']:.0f}/{len(rows)}  Lite1 {s['lite1']:.0f}  Lite2 {s['lite2']:.0f}  median {s['seconds']:.1f} s/picture = {s['seconds'] / unit:.0f}× f+b ({unit * 1e3:.1f} ms); total {time.perf_counter() - started:.0f} s")
     if not args.no_style:
         extra = parse(args.style_set)

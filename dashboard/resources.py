@@ -293,3 +293,18 @@ def style_transfer(
 ) -> vc.StyleTransfer:
     """Neural style keyed by the model, both images' digests and its settings."""
     return vc.style_transfer(_m, _content, _style, settings, on_step=_on_step)
+
+
+# --- pictures past the Lucid baseline: accentuation and diversity (issue 15) ---
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def accentuate(model_key: str, image_key: str, target: "int | vc.Unit", settings: vc.Accent, _m: vc.LoadedModel, _image: Image.Image, _on_step: vc.OnStep | None = None) -> vc.Synthesis:
+    """Feature accentuation keyed by the model, the image's digest, the target and its settings."""
+    return vc.accentuate(_m, _image, target, settings, on_step=_on_step)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def diverse(model_key: str, target: vc.Unit, count: int, weight: float, settings: vc.Ascent, _m: vc.LoadedModel, _on_step: vc.OnStep | None = None) -> vc.Synthesis:
+    """Several pictures of one unit at once, pushed apart by the diversity term."""
+    return vc.diverse(_m, target, count, weight, settings, on_step=_on_step)

@@ -97,15 +97,18 @@ def _robustness(jitter: int, rotate: float, scale: float) -> list[T.Transform]:
     return [T.shift(jitter)] if jitter > 0 else []
 
 
-def _views(s: Ascent, size: tuple[int, int]) -> tuple[list[T.Transform], tuple[int, int]]:
-    """The transforms and the size the model sees: random crops of `crop_size` px when
-    `crop_area` > 0 (each covering at least that fraction of the picture), else the shift, zoom
-    and rotation of Olah et al. at the picture's own size."""
+def _views(m: "LoadedModel", s: "Ascent | Accent") -> tuple[list[T.Transform], tuple[int, int]]:
+    """The transforms and the size the model sees: random crops seen at `view_scale` of the
+    input size when `crop_area` > 0 (each covering at least that fraction of the picture), else
+    the shift, zoom and rotation of Olah et al. at the picture's own size."""
+    size: tuple[int, int] = tuple(m.input_size[1:])  # type: ignore[assignment]
     if s.crop_area > 0:
         if not 0 < s.crop_area <= 1:
             raise SettingsError(f"The smallest crop must cover a fraction of the picture in (0, 1] (got {s.crop_area}).")
-        seen = (s.crop_size, s.crop_size) if s.crop_size > 0 else size
-        return [T.crops(seen, (s.crop_area, 1.0), degrees=s.rotate, noise=s.noise)], seen
+        if not 0.25 <= s.view_scale <= 2:
+            raise SettingsError(f"view_scale must lie in [0.25, 2] (got {s.view_scale}).", "1 shows each crop at the model's input size.")
+        seen = size if fixed_input_size(m.model) else tuple(max(8, 8 * round(side * s.view_scale / 8)) for side in size)
+        return [T.crops(seen, (s.crop_area, 1.0), degrees=s.rotate, noise=s.noise)], seen  # type: ignore[return-value]
     return _robustness(s.jitter, s.rotate, s.scale), size
 
 
@@ -114,7 +117,7 @@ def _ascend(m: "LoadedModel", objective: O.Objective, label: str, s: Ascent, on_
     parameterisation, Yosinski's in-place priors for raw pixels."""
     gen = make_generator(s.seed)
     size = tuple(m.input_size[1:])
-    transforms, seen = _views(s, size)  # type: ignore[arg-type]
+    transforms, seen = _views(m, s)
     return optimize_image(
         m, objective, param if param is not None else _param(s.param, size, gen), transforms,  # type: ignore[arg-type]
         steps=s.steps, lr=s.lr, seed=gen, on_step=on_step, image_steps=_pixel_priors(s) if s.param == "pixels" else [], label=label,
@@ -125,8 +128,9 @@ def _ascend(m: "LoadedModel", objective: O.Objective, label: str, s: Ascent, on_
 def class_model(m: "LoadedModel", target: TargetLike, settings: Ascent | None = None, *, on_step: OnStep | None = None, **overrides: Any) -> Synthesis:
     """A picture the model takes for a class: maximise its logit (Simonyan et al. 2014).
 
-    `target`: a class index (its logit) or `class_prob(k)`. Defaults: a decorrelated Fourier
-    picture with jitter, scale and rotation robustness (Olah et al. 2017). `param="pixels"` with
+    `target`: a class index (its logit) or `class_prob(k)`. Defaults (`Ascent`): MACO's
+    phase-only picture seen through a batch of random crops (Fel et al. 2023), which other
+    networks recognise too; `Ascent.lucid()` the Olah et al. (2017) settings. `param="pixels"` with
     `l2_decay`, `blur_every`, `clip_norm`, `clip_contribution` gives the regularised pixel ascent
     of Simonyan et al. and Yosinski et al. 2015.
     """
@@ -178,14 +182,13 @@ def accentuate(m: "LoadedModel", image: ImageLike, target: TargetLike, settings:
     if not isinstance(goal, (ClassScore, Unit)):
         raise TargetError("Accentuation raises a class score or a unit.", "Use a class index or vc.unit(layer, channel).")
     base01 = m.image01(image)
-    layer = (s.similarity_layer or default_layer(m, "neuron")) if s.similarity_weight > 0 else None
+    layer = (s.similarity_layer or _middle_layer(m)) if s.similarity_weight > 0 else None
     objective = O.target(goal)
     if layer is not None:
         objective = objective + s.similarity_weight * O.feature_match(layer, reference_activations(m, base01, [layer])[layer])  # minus the distance
     gen = make_generator(s.seed)
     param = accent(base01, s.budget, generator=gen)
-    size = tuple(m.input_size[1:])
-    transforms, seen = _views(s, size)  # type: ignore[arg-type]
+    transforms, seen = _views(m, s)
     result = optimize_image(m, objective, param, transforms, steps=s.steps, lr=s.lr, seed=gen, on_step=on_step, batch=s.batch, schedule=s.schedule, input_size=seen, label="accentuation")
     before, after = _picture01(np.rint(base01 * 255).astype(np.uint8)), _picture01(result.image)
     metrics = {"score_before": _score(m, goal, before), "score_after": _score(m, goal, after), "rms_change": float((after - before).pow(2).mean().sqrt())}
@@ -195,6 +198,14 @@ def accentuate(m: "LoadedModel", image: ImageLike, target: TargetLike, settings:
     if isinstance(goal, ClassScore):
         params["class_name"] = m.class_names[goal.index]
     return replace(result, params=params, metrics=metrics, images=np.stack([np.rint(base01 * 255).astype(np.uint8), result.image]))
+
+
+def _middle_layer(m: "LoadedModel") -> str:
+    """The model's default neuron layer, or its penultimate code when it has no such block."""
+    try:
+        return default_layer(m, "neuron")
+    except LayerError:
+        return O.PENULTIMATE
 
 
 def _score(m: "LoadedModel", goal: "ClassScore | Unit", picture01: torch.Tensor) -> float:
