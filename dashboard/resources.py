@@ -335,6 +335,8 @@ def data_randomisation(
     image_key: str, target: vc.Target, methods: tuple[str, ...], settings: vc.MapSettings, _trained: vc.LoadedModel, _shuffled: vc.LoadedModel, _image: Image.Image,
 ) -> vc.Sanity:
     return vc.data_randomisation(_trained, _shuffled, _image, target, methods=methods, settings=settings)
+
+
 # --- transformer attention: per-head maps, rollout, gradient-weighted attention (zoo) ---
 
 
@@ -358,3 +360,18 @@ def attention_rollout(model_key: str, image_key: str, head_fusion: str, discard_
 @st.cache_data(max_entries=32, show_spinner="Weighting the attention by the class's gradient…")
 def gradient_attention(model_key: str, image_key: str, target: vc.Target, _m: vc.LoadedModel, _image: Image.Image) -> vc.AttentionRelevance:
     return vc.gradient_attention(_m, _image, target)
+
+
+# --- pictures past the Lucid baseline: accentuation and diversity (issue 15) ---
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def accentuate(model_key: str, image_key: str, target: "int | vc.Unit", settings: vc.Accent, _m: vc.LoadedModel, _image: Image.Image, _on_step: vc.OnStep | None = None) -> vc.Synthesis:
+    """Feature accentuation keyed by the model, the image's digest, the target and its settings."""
+    return vc.accentuate(_m, _image, target, settings, on_step=_on_step)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def diverse(model_key: str, target: vc.Unit, count: int, weight: float, settings: vc.Ascent, _m: vc.LoadedModel, _on_step: vc.OnStep | None = None) -> vc.Synthesis:
+    """Several pictures of one unit at once, pushed apart by the diversity term."""
+    return vc.diverse(_m, target, count, weight, settings, on_step=_on_step)

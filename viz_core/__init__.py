@@ -86,8 +86,8 @@ from .results import (
 from .runtime import keep_freed_memory, runtime_summary
 from .synthesis import optimize_image
 from .synthesis.adversarial import SWEEP_EPSILONS, SWEEP_IMAGES, adversarial, attack_sweep, fgsm
-from .synthesis.recipes import class_model, deepdream, invert, invert_depths, neuron, sample_channel_mean
-from .synthesis.settings import Ascent, Dream, Inversion, Style
+from .synthesis.recipes import accentuate, class_model, deepdream, diverse, invert, invert_depths, neuron, sample_channel_mean
+from .synthesis.settings import Accent, Ascent, Dream, Inversion, Style
 from .synthesis.style import style_transfer
 from .targets import ClassScore, Target, Unit, as_target, centre_unit, class_logit, class_prob, from_spec, unit
 
@@ -119,8 +119,8 @@ __all__ = [
     "Collection", "collection", "folder_within", "scan", "top_patches", "receptive_field", "features", "project", "neighbours",
     "mosaic", "warm_umap", "filters", "filter_layers",
     # image synthesis: one optimisation engine and its recipes
-    "optimize_image", "Ascent", "Inversion", "Dream", "Style",
-    "class_model", "neuron", "sample_channel_mean", "invert", "invert_depths", "deepdream",
+    "optimize_image", "Ascent", "Accent", "Inversion", "Dream", "Style",
+    "class_model", "neuron", "accentuate", "diverse", "sample_channel_mean", "invert", "invert_depths", "deepdream",
     "style_transfer", "fgsm", "adversarial", "attack_sweep", "SWEEP_EPSILONS", "SWEEP_IMAGES",
     # the linear explanation of adversarial examples
     "linear_fool", "LECTURE_EPS", "lecture_example", "digits_classifier", "fool_digit", "digit_min_epsilon", "dimension_gain",

@@ -307,6 +307,8 @@ class Synthesis:
     image: the best-scoring picture seen (HxWx3 uint8); final_image: the picture after the last
     step; scores: the objective at every step run; metrics: method-specific checks (e.g. the
     class probability of a class model, the relative code distance of an inversion).
+    importance: HxW in [0, 1], where the objective's gradient fell over the run (MACO's map),
+    when asked for; images: (N, H, W, 3) uint8 when one run made several pictures (diversity).
     """
 
     image: np.ndarray
@@ -318,6 +320,8 @@ class Synthesis:
     params: dict[str, Any]
     metrics: dict[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    importance: np.ndarray | None = None
+    images: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

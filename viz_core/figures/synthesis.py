@@ -26,14 +26,42 @@ def synthesis_title(result: Synthesis) -> str:
         what += f" ('{str(result.params['class_name']).split(',')[0]}')"  # ImageNet names list synonyms
     settings = result.params.get("settings", {})
     how = [str(settings["param"])] if "param" in settings else []
+    if int(settings.get("batch", 1)) > 1:
+        how.append(f"{settings['batch']} views/step")
     how.append(f"{len(result.scores)} steps" + (", stopped early" if result.stopped_early else ""))
     return f"maximising {what} ({', '.join(how)})"
 
 
+def importance_picture(picture: np.ndarray, importance: np.ndarray, floor: float = 0.15) -> np.ndarray:
+    """The picture faded to white where the objective's gradient seldom fell (MACO's display):
+    alpha = the importance map, blurred a little and scaled so its 99th percentile is 1."""
+    from scipy.ndimage import gaussian_filter
+
+    alpha = gaussian_filter(np.asarray(importance, dtype=np.float64), sigma=max(1.0, importance.shape[0] / 56))
+    alpha = np.clip(alpha / max(np.percentile(alpha, 99), 1e-12), 0, 1)
+    alpha = floor + (1 - floor) * alpha
+    return (picture * alpha[..., None] + 255 * (1 - alpha[..., None])).round().astype(np.uint8)
+
+
 @draws(Synthesis)
 def synthesis_figure(result: Synthesis, *, height: int = 380) -> go.Figure:
-    """The best-scoring picture of a gradient-ascent run (class model, neuron, inversion, DeepDream)."""
-    return image(result.image, synthesis_title(result), height)
+    """A gradient-ascent run's picture (class model, neuron, inversion, DeepDream); several
+    pictures side by side (diversity); the image beside its accentuation and the change; the
+    picture beside its importance map (MACO) when the run recorded one."""
+    title = synthesis_title(result)
+    if result.images is not None and result.params.get("param") == "accent":
+        original, accented = result.images[0], result.images[1]
+        change = accented.astype(np.float64) - original.astype(np.float64)
+        limit = float(np.abs(change).max()) or 1.0
+        titles = ["image", "accentuated", f"change ×{127.5 / limit:.0f} (grey = none)"]
+        return image_grid([original, accented, amplified(change / 255.0, limit / 255.0)], titles, columns=3, height_per_row=height - 60, title=title)
+    if result.images is not None:
+        count = len(result.images)
+        return image_grid(list(result.images), [f"picture {i + 1}" for i in range(count)], columns=min(count, 4), height_per_row=max(200, height - 120), title=title)
+    if result.importance is not None:
+        faded = importance_picture(result.image, result.importance)
+        return image_grid([result.image, faded], ["picture", "where the objective looks (importance)"], columns=2, height_per_row=height - 60, title=title)
+    return image(result.image, title, height)
 
 
 def synthesis_curve(result: Synthesis, y_label: str, title: str = "Score during optimisation") -> go.Figure:

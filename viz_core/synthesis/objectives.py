@@ -158,25 +158,65 @@ def feature_match(layer: str, reference: np.ndarray | torch.Tensor, relative: bo
     return Objective(f"match {layer}", fn, (layer,))
 
 
-def gram(act: torch.Tensor, geometry: Geometry | None = None) -> torch.Tensor:
-    """Gram matrix of channel correlations, (B, C, C), averaged over positions (Gatys et al. 2016)."""
+def smoothed(flat: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+    """SWAG's activation smoothing (Wang, Li & Vasconcelos 2021): a softmax over *all* of a
+    layer's activations (B, C, N) -> (B, C, N), each picture's entries summing to 1.
+
+    Why: residual networks' features are peaky (a few huge activations, low entropy), and Gram
+    matrices of peaky features over-fit those few entries instead of the texture; the softmax
+    turns the layer into one distribution whose correlations describe the texture as a whole.
+    `temperature` divides the activations first (1 in the paper).
+    """
+    batch = flat.shape[0]
+    return torch.softmax(flat.reshape(batch, -1) / temperature, dim=1).reshape(flat.shape)
+
+
+def gram(act: torch.Tensor, geometry: Geometry | None = None, softmax: float | None = None) -> torch.Tensor:
+    """Gram matrix of channel correlations, (B, C, C), averaged over positions (Gatys et al. 2016).
+
+    softmax: a temperature to smooth the activations with first (`smoothed`, SWAG), or None.
+    """
     flat = (geometry or Geometry.infer(act)).positions(act)
+    if softmax is not None:
+        flat = smoothed(flat, softmax)
     return flat @ flat.transpose(1, 2) / flat.shape[-1]
 
 
-def gram_match(layer: str, reference_gram: np.ndarray | torch.Tensor, geometry: Geometry | None = None) -> Objective:
-    """Minus the mean squared difference between `layer`'s Gram matrix and `reference_gram` (1 x C x C)."""
+def gram_match(layer: str, reference_gram: np.ndarray | torch.Tensor, geometry: Geometry | None = None, softmax: float | None = None) -> Objective:
+    """Minus the mean squared difference between `layer`'s Gram matrix and `reference_gram` (1 x C x C).
+
+    softmax: the temperature of SWAG's smoothing applied before the Gram matrix (the reference
+    must have been computed the same way), or None for Gatys et al.'s plain Gram matrix.
+    """
     ref = _as_tensor(reference_gram)
     if ref.ndim == 2:
         ref = ref.unsqueeze(0)
 
     def fn(p: Probe) -> torch.Tensor:
-        current = gram(_activation(p, layer), geometry)
+        current = gram(_activation(p, layer), geometry, softmax)
         if current.shape[1:] != ref.shape[1:]:
             raise TargetError(f"Layer '{layer}' has {current.shape[1]} channels but the reference Gram matrix {ref.shape[1]}.")
         return -(current - ref.to(current.device)).pow(2).flatten(1).mean(dim=1)
 
     return Objective(f"gram {layer}", fn, (layer,))
+
+
+def diversity(layer: str, geometry: Geometry | None = None) -> Objective:
+    """Minus each picture's summed cosine similarity to the others' Gram matrices at `layer`.
+
+    For a batch of B pictures with flattened, unit-length Gram matrices g_i, picture i scores
+    -Σ_{j≠i} g_i·g_j; the engine's mean over the batch is Lucid's diversity term
+    (Olah et al. 2017): pictures that share a style are pushed apart, so several pictures of one
+    neuron show the different things it responds to. A single picture scores 0.
+    """
+
+    def fn(p: Probe) -> torch.Tensor:
+        grams = gram(_activation(p, layer), geometry).flatten(1)
+        unit_grams = grams / grams.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        similarity = unit_grams @ unit_grams.T
+        return -(similarity.sum(dim=1) - similarity.diagonal())
+
+    return Objective(f"diversity {layer}", fn, (layer,))
 
 
 # --- priors on the picture (penalties: subtract them) ---------------------------------------------

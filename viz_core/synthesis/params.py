@@ -9,6 +9,7 @@ an existing photo recognisable. All of them render 1x3xHxW images in [0, 1].
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -20,6 +21,7 @@ from ..errors import ConvlensError, ImageError
 # decorrelated channels through it gives natural colour statistics.
 _COLOR_SQRT = torch.tensor([[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]])
 _COLOR_SQRT = _COLOR_SQRT / _COLOR_SQRT.norm(dim=0).max()
+_LOGIT_EPS = 1e-3  # photos are clipped to [eps, 1 - eps] before the inverse sigmoid
 
 
 @runtime_checkable
@@ -100,13 +102,13 @@ class Fourier:
     three channels are mixed through the ImageNet colour covariance, and a sigmoid maps to [0, 1].
     """
 
-    def __init__(self, size: tuple[int, int], sd: float = 0.01, decay: float = 1.0, decorrelate: bool = True, generator: torch.Generator | None = None) -> None:
+    def __init__(self, size: tuple[int, int], sd: float = 0.01, decay: float = 1.0, decorrelate: bool = True, generator: torch.Generator | None = None, count: int = 1) -> None:
         height, width = size
         self.size = (int(height), int(width))
         freqs = _frequencies(height, width)
         self._scale = 1.0 / torch.clamp(freqs, min=1.0 / max(height, width)) ** decay
         self._scale = self._scale * math.sqrt(height * width)
-        self.spectrum = _normal((1, 3, height, width // 2 + 1, 2), generator, sd).requires_grad_(True)
+        self.spectrum = _normal((count, 3, height, width // 2 + 1, 2), generator, sd).requires_grad_(True)
         self._decorrelate = decorrelate
         self._desc = {"param": "fourier", "sd": sd, "decay": decay, "decorrelate": decorrelate}
 
@@ -125,6 +127,107 @@ class Fourier:
 
     def describe(self) -> dict[str, object]:
         return dict(self._desc)
+
+
+def _hermitian_phase(phase: torch.Tensor, width: int) -> torch.Tensor:
+    """Make an rfft2 phase grid (..., H, W//2+1) that of a real picture, so that irfft2 keeps
+    every magnitude exactly: on the columns that are their own mirror (0 and, for even W, the
+    last) the phase must be odd in y, phase[y] = -phase[-y]; where y = -y (rows 0 and H/2) the
+    coefficient is real, so its phase is 0 or π (the nearer one; a sign has no gradient)."""
+    height = phase.shape[-2]
+    columns = [0] + ([phase.shape[-1] - 1] if width % 2 == 0 else [])
+    rows = [0] + ([height // 2] if height % 2 == 0 else [])
+    fixed = phase.clone()
+    for c in columns:
+        column = phase[..., :, c]
+        mirrored = torch.roll(torch.flip(column, dims=[-1]), 1, dims=-1)  # index y -> (-y) mod H
+        odd = (column - mirrored) / 2
+        for r in rows:
+            odd[..., r] = torch.where(torch.cos(column[..., r].detach()) < 0, math.pi, 0.0)
+        fixed[..., :, c] = odd
+    return fixed
+
+
+def to_spectrum(image01: np.ndarray | torch.Tensor, decorrelate: bool = True) -> torch.Tensor:
+    """A picture (HxWx3 in [0, 1]) -> the rfft2 (1x3xHxW//2+1, complex) of the field that `Maco`
+    and `Fourier` render it from: its inverse sigmoid, in the decorrelated colour basis."""
+    image = image_tensor(image01).clamp(_LOGIT_EPS, 1 - _LOGIT_EPS)
+    field = torch.logit(image)
+    if decorrelate:
+        field = torch.einsum("bdhw,dc->bchw", field, torch.linalg.inv(_COLOR_SQRT).T)
+    return torch.fft.rfft2(field)
+
+
+@lru_cache(maxsize=8)
+def _natural_magnitude(height: int, width: int) -> torch.Tensor:
+    from PIL import Image
+
+    from ..images import sample_image, sample_names
+
+    spectra = []
+    for name in sample_names():
+        picture = sample_image(name)
+        scale = max(height / picture.height, width / picture.width)
+        resized = picture.resize((max(width, round(picture.width * scale)), max(height, round(picture.height * scale))), Image.BICUBIC)
+        left, top = (resized.width - width) // 2, (resized.height - height) // 2
+        crop = np.asarray(resized.crop((left, top, left + width, top + height)), dtype=np.float32) / 255.0
+        spectra.append(to_spectrum(crop).abs())
+    return torch.stack(spectra).mean(dim=0)
+
+
+def natural_magnitude(size: tuple[int, int]) -> torch.Tensor:
+    """The mean magnitude spectrum (1x3xHxW//2+1) of the bundled sample photos at `size`: what
+    natural pictures' amplitudes look like, frequency by frequency and colour by colour. The
+    photos' mean is taken as it is, so rendered pictures keep their average colour too."""
+    return _natural_magnitude(int(size[0]), int(size[1])).clone()
+
+
+class Maco:
+    """MAgnitude-Constrained Optimisation (Fel et al. 2023): only the Fourier *phase* is optimised.
+
+    The magnitude spectrum is fixed, by default to that of natural photos (`natural_magnitude`),
+    so every rendered picture has natural-image amplitudes at every frequency and colour; the
+    optimiser can only move structure around. Rendering: magnitude · e^{iφ} -> irfft2 ->
+    ImageNet colour mixing -> sigmoid, the inverse of `to_spectrum` (a photo's own magnitude and
+    phase render that photo). Why: free magnitudes let deep networks' gradients pile energy into
+    high frequencies that only the generating network reads; a fixed natural spectrum forbids it.
+    """
+
+    def __init__(self, size: tuple[int, int], magnitude: torch.Tensor | None = None, phase: torch.Tensor | None = None, decorrelate: bool = True, generator: torch.Generator | None = None, count: int = 1) -> None:
+        height, width = int(size[0]), int(size[1])
+        self.size = (height, width)
+        shape = (count, 3, height, width // 2 + 1)
+        self.magnitude = (natural_magnitude(self.size) if magnitude is None else torch.as_tensor(magnitude).float().reshape(1, *shape[1:])).clone()
+        if float(self.magnitude.min()) < 0:
+            raise ConvlensError("A magnitude spectrum cannot be negative.")
+        if phase is None:  # uniform phases; the mean colour (DC) keeps the photos' sign
+            start = (torch.rand(shape, generator=generator) * 2 - 1) * math.pi
+            start[..., 0, 0] = 0.0
+        else:
+            start = torch.as_tensor(phase).float().reshape(shape)
+        self.phase = start.clone().requires_grad_(True)
+        self._decorrelate = decorrelate
+        self._given = magnitude is not None
+
+    def tensors(self) -> list[torch.Tensor]:
+        return [self.phase]
+
+    def field(self) -> torch.Tensor:
+        """The real picture before colour mixing and sigmoid (1x3xHxW); its rfft2 magnitude is `magnitude`."""
+        phase = _hermitian_phase(self.phase, self.size[1])
+        return torch.fft.irfft2(torch.polar(self.magnitude, phase), s=self.size)
+
+    def render(self) -> torch.Tensor:
+        image = self.field()
+        if self._decorrelate:
+            image = torch.einsum("bchw,dc->bdhw", image, _COLOR_SQRT)
+        return torch.sigmoid(image)
+
+    def project(self) -> None:
+        return None
+
+    def describe(self) -> dict[str, object]:
+        return {"param": "maco", "magnitude": "given" if self._given else "sample photos", "decorrelate": self._decorrelate}
 
 
 class Perturbation:
@@ -175,11 +278,63 @@ def pixels(size: tuple[int, int], init: np.ndarray | torch.Tensor | None = None,
     return Pixels(size, init, sd, generator)
 
 
-def fourier(size: tuple[int, int], sd: float = 0.01, decay: float = 1.0, decorrelate: bool = True, generator: torch.Generator | None = None) -> Fourier:
-    """Decorrelated Fourier parameterisation of an HxW picture (Olah et al. 2017)."""
-    return Fourier(size, sd, decay, decorrelate, generator)
+def fourier(size: tuple[int, int], sd: float = 0.01, decay: float = 1.0, decorrelate: bool = True, generator: torch.Generator | None = None, count: int = 1) -> Fourier:
+    """Decorrelated Fourier parameterisation of an HxW picture (Olah et al. 2017); `count` pictures at once."""
+    return Fourier(size, sd, decay, decorrelate, generator, count)
 
 
 def perturbation(image01: np.ndarray | torch.Tensor, eps: float, norm: str = "linf", random_start: bool = False, generator: torch.Generator | None = None) -> Perturbation:
     """A change to `image01` (HxWx3 in [0, 1]) bounded by `eps` in L∞ or L2, in pixel units."""
     return Perturbation(image01, eps, norm, random_start, generator)
+
+
+def maco(size: tuple[int, int], magnitude: torch.Tensor | None = None, phase: torch.Tensor | None = None, decorrelate: bool = True, generator: torch.Generator | None = None, count: int = 1) -> Maco:
+    """Phase-only Fourier parameterisation with a fixed (default: natural-photo) magnitude spectrum (Fel et al. 2023); `count` pictures at once."""
+    return Maco(size, magnitude, phase, decorrelate, generator, count)
+
+
+class Accent:
+    """An existing image plus a smooth change of bounded size: feature accentuation's picture.
+
+    The change is a decorrelated Fourier field (1/|f| scaled, as in `Fourier`, so it comes out
+    smooth rather than adversarial noise) in pixel units, rendered as clamp(image + change). After
+    each step the change is scaled back into the budget: its root-mean-square over pixels and
+    colours is at most `budget` (0.1 = a tenth of the [0, 1] range). Why a budget: Hamblin et al.
+    (2024) accentuate a feature *in* a given image, which must stay that image.
+    """
+
+    def __init__(self, image01: np.ndarray | torch.Tensor, budget: float, decay: float = 1.0, generator: torch.Generator | None = None) -> None:
+        if not budget > 0:
+            raise ConvlensError(f"The change budget must be positive (got {budget}).", "0.1 lets the picture change by a tenth of its range on average.")
+        self.base = image_tensor(image01)
+        height, width = self.base.shape[-2:]
+        self.size = (int(height), int(width))
+        self.budget = float(budget)
+        freqs = _frequencies(height, width)
+        self._scale = 1.0 / torch.clamp(freqs, min=1.0 / max(height, width)) ** decay
+        self.spectrum = _normal((1, 3, height, width // 2 + 1, 2), generator, 1e-3).requires_grad_(True)
+        self._decay = decay
+
+    def tensors(self) -> list[torch.Tensor]:
+        return [self.spectrum]
+
+    def change(self) -> torch.Tensor:
+        """The change in pixel units (1x3xHxW), before clamping to a valid picture."""
+        field = torch.fft.irfft2(torch.view_as_complex(self.spectrum) * self._scale, s=self.size)
+        return torch.einsum("bchw,dc->bdhw", field, _COLOR_SQRT)
+
+    def render(self) -> torch.Tensor:
+        return (self.base + self.change()).clamp(0, 1)
+
+    def project(self) -> None:
+        rms = float(self.change().pow(2).mean().sqrt())  # linear in the spectrum: scaling it scales the change
+        if rms > self.budget:
+            self.spectrum.data.mul_(self.budget / rms)
+
+    def describe(self) -> dict[str, object]:
+        return {"param": "accent", "budget": self.budget, "decay": self._decay}
+
+
+def accent(image01: np.ndarray | torch.Tensor, budget: float = 0.1, decay: float = 1.0, generator: torch.Generator | None = None) -> Accent:
+    """A smooth change of `image01` (HxWx3 in [0, 1]) whose RMS is at most `budget` (feature accentuation)."""
+    return Accent(image01, budget, decay, generator)

@@ -23,8 +23,8 @@ from ..targets import ClassScore, TargetLike, Unit, as_target, target_spec, unit
 from . import objectives as O
 from . import transforms as T
 from .engine import make_generator, model_input, optimize_image, recording, reference_activations
-from .params import Param, fourier, image_tensor, pixels
-from .settings import Ascent, Dream, Inversion, as_params, configure
+from .params import Param, accent, fourier, image_tensor, maco, pixels
+from .settings import Accent, Ascent, Dream, Inversion, as_params, configure
 
 if TYPE_CHECKING:
     from ..hub import LoadedModel
@@ -77,12 +77,17 @@ def _pixel_priors(s: Ascent) -> list[T.ImageStep]:
     return steps
 
 
+PARAMS = ("maco", "fourier", "pixels")
+
+
 def _param(kind: str, size: tuple[int, int], gen: torch.Generator) -> Param:
+    if kind == "maco":
+        return maco(size, generator=gen)
     if kind == "fourier":
         return fourier(size, generator=gen)
     if kind == "pixels":
         return pixels(size, sd=0.05, generator=gen)
-    raise SettingsError(f"Unknown parameterisation '{kind}'.", "Use 'fourier' or 'pixels'.")
+    raise SettingsError(f"Unknown parameterisation '{kind}'.", f"Use one of: {', '.join(PARAMS)}.")
 
 
 def _robustness(jitter: int, rotate: float, scale: float) -> list[T.Transform]:
@@ -92,22 +97,40 @@ def _robustness(jitter: int, rotate: float, scale: float) -> list[T.Transform]:
     return [T.shift(jitter)] if jitter > 0 else []
 
 
-def _ascend(m: "LoadedModel", objective: O.Objective, label: str, s: Ascent, on_step: OnStep | None) -> Synthesis:
+def _views(m: "LoadedModel", s: "Ascent | Accent") -> tuple[list[T.Transform], tuple[int, int]]:
+    """The transforms and the size the model sees: random crops seen at `view_scale` of the
+    input size when `crop_area` > 0 (each covering at least that fraction of the picture), else
+    the shift, zoom and rotation of Olah et al. at the picture's own size."""
+    size: tuple[int, int] = tuple(m.input_size[1:])  # type: ignore[assignment]
+    if s.crop_area > 0:
+        if not 0 < s.crop_area <= 1:
+            raise SettingsError(f"The smallest crop must cover a fraction of the picture in (0, 1] (got {s.crop_area}).")
+        if not 0.25 <= s.view_scale <= 2:
+            raise SettingsError(f"view_scale must lie in [0.25, 2] (got {s.view_scale}).", "1 shows each crop at the model's input size.")
+        seen = size if fixed_input_size(m.model) else tuple(max(8, 8 * round(side * s.view_scale / 8)) for side in size)
+        return [T.crops(seen, (s.crop_area, 1.0), degrees=s.rotate, noise=s.noise)], seen  # type: ignore[return-value]
+    return _robustness(s.jitter, s.rotate, s.scale), size
+
+
+def _ascend(m: "LoadedModel", objective: O.Objective, label: str, s: Ascent, on_step: OnStep | None, param: Param | None = None, *, importance: bool = False) -> Synthesis:
     """The one ascent behind class models and neuron pictures: robustness transforms for every
     parameterisation, Yosinski's in-place priors for raw pixels."""
     gen = make_generator(s.seed)
     size = tuple(m.input_size[1:])
+    transforms, seen = _views(m, s)
     return optimize_image(
-        m, objective, _param(s.param, size, gen), _robustness(s.jitter, s.rotate, s.scale),  # type: ignore[arg-type]
+        m, objective, param if param is not None else _param(s.param, size, gen), transforms,  # type: ignore[arg-type]
         steps=s.steps, lr=s.lr, seed=gen, on_step=on_step, image_steps=_pixel_priors(s) if s.param == "pixels" else [], label=label,
+        batch=s.batch, schedule=s.schedule, input_size=seen, importance=importance or s.param == "maco",
     )
 
 
 def class_model(m: "LoadedModel", target: TargetLike, settings: Ascent | None = None, *, on_step: OnStep | None = None, **overrides: Any) -> Synthesis:
     """A picture the model takes for a class: maximise its logit (Simonyan et al. 2014).
 
-    `target`: a class index (its logit) or `class_prob(k)`. Defaults: a decorrelated Fourier
-    picture with jitter, scale and rotation robustness (Olah et al. 2017). `param="pixels"` with
+    `target`: a class index (its logit) or `class_prob(k)`. Defaults (`Ascent`): MACO's
+    phase-only picture seen through a batch of random crops (Fel et al. 2023), which other
+    networks recognise too; `Ascent.lucid()` the Olah et al. (2017) settings. `param="pixels"` with
     `l2_decay`, `blur_every`, `clip_norm`, `clip_contribution` gives the regularised pixel ascent
     of Simonyan et al. and Yosinski et al. 2015.
     """
@@ -143,6 +166,91 @@ def neuron(m: "LoadedModel", target: Unit, settings: Ascent | None = None, *, on
     result = _ascend(m, O.target(goal), "neuron", s, on_step)
     params = {**result.params, "settings": as_params(s), "target": target_spec(goal)}
     return replace(result, params=params, metrics={"activation": channel_activation(m, result.image, goal.layer, goal.channel)})
+
+
+def accentuate(m: "LoadedModel", image: ImageLike, target: TargetLike, settings: Accent | None = None, *, on_step: OnStep | None = None, **overrides: Any) -> Synthesis:
+    """Feature accentuation (Hamblin, Fel, Saha, Konkle & Alvarez 2024): the image, changed as
+    little as it takes to show what a class or a unit responds to *in it*.
+
+    Maximises the target minus `similarity_weight` × the relative feature distance to the
+    image at `similarity_layer`, over a smooth change whose RMS stays within `budget`
+    (`params.accent`), seen through random crops. metrics: the target's score before and after,
+    the RMS change and, for a class, its probability before and after.
+    """
+    s = configure(Accent, settings, overrides)
+    goal = as_target(target, m)
+    if not isinstance(goal, (ClassScore, Unit)):
+        raise TargetError("Accentuation raises a class score or a unit.", "Use a class index or vc.unit(layer, channel).")
+    base01 = m.image01(image)
+    layer = (s.similarity_layer or _middle_layer(m)) if s.similarity_weight > 0 else None
+    objective = O.target(goal)
+    if layer is not None:
+        objective = objective + s.similarity_weight * O.feature_match(layer, reference_activations(m, base01, [layer])[layer])  # minus the distance
+    gen = make_generator(s.seed)
+    param = accent(base01, s.budget, generator=gen)
+    transforms, seen = _views(m, s)
+    result = optimize_image(m, objective, param, transforms, steps=s.steps, lr=s.lr, seed=gen, on_step=on_step, batch=s.batch, schedule=s.schedule, input_size=seen, label="accentuation")
+    before, after = _picture01(np.rint(base01 * 255).astype(np.uint8)), _picture01(result.image)
+    metrics = {"score_before": _score(m, goal, before), "score_after": _score(m, goal, after), "rms_change": float((after - before).pow(2).mean().sqrt())}
+    if isinstance(goal, ClassScore):
+        metrics |= {"probability_before": _probability(m, before, goal.index), "probability_after": _probability(m, after, goal.index)}
+    params = {**result.params, "settings": as_params(s), "target": target_spec(goal), "similarity_layer": layer}
+    if isinstance(goal, ClassScore):
+        params["class_name"] = m.class_names[goal.index]
+    return replace(result, params=params, metrics=metrics, images=np.stack([np.rint(base01 * 255).astype(np.uint8), result.image]))
+
+
+def _middle_layer(m: "LoadedModel") -> str:
+    """The model's default neuron layer, or its penultimate code when it has no such block."""
+    try:
+        return default_layer(m, "neuron")
+    except LayerError:
+        return O.PENULTIMATE
+
+
+def _score(m: "LoadedModel", goal: "ClassScore | Unit", picture01: torch.Tensor) -> float:
+    logits, store = _forward(m, picture01, goal.layers())
+    return float(goal.score(logits, store)[0])
+
+
+def _probability(m: "LoadedModel", picture01: torch.Tensor, index: int) -> float:
+    return float(torch.softmax(_forward(m, picture01)[0], dim=-1)[0, index])
+
+
+def diverse(m: "LoadedModel", target: TargetLike, count: int = 4, weight: float = 1.0, settings: Ascent | None = None, *, layer: str | None = None, on_step: OnStep | None = None, **overrides: Any) -> Synthesis:
+    """`count` pictures of one unit or class at once, pushed apart by a diversity term (Olah et
+    al. 2017): the mean target score minus `weight` × each picture's summed Gram-matrix cosine
+    similarity to the others at `layer` (default: the unit's own layer; for a class, the model's
+    default neuron layer). Shows units that respond to more than one thing.
+
+    result.images: (count, H, W, 3); result.image: the first. metrics: the target per picture
+    and the mean pairwise Gram cosine similarity (1 = same style, lower = more diverse).
+    """
+    s = configure(Ascent, settings, overrides)
+    if isinstance(count, bool) or not isinstance(count, int) or not 2 <= count <= 8:
+        raise SettingsError(f"Make between 2 and 8 pictures at once (got {count!r}).")
+    goal = as_target(target, m)
+    if not isinstance(goal, (ClassScore, Unit)):
+        raise TargetError("Diversity needs a class score or a unit.", "Use a class index or vc.unit(layer, channel).")
+    where = layer or (goal.layer if isinstance(goal, Unit) else default_layer(m, "neuron"))
+    objective = O.target(goal) + weight * O.diversity(where)
+    gen = make_generator(s.seed)
+    size = tuple(m.input_size[1:])
+    if s.param == "pixels":
+        raise SettingsError("Diversity runs on the Fourier or MACO parameterisations.", "Use param='maco' or 'fourier'.")
+    param = maco(size, generator=gen, count=count) if s.param == "maco" else fourier(size, generator=gen, count=count)  # type: ignore[arg-type]
+    result = _ascend(m, objective, "diversity", replace(s, batch=1), on_step, param)
+    with torch.no_grad():
+        pictures = (param.render().clamp(0, 1).permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)
+    scores = [_score(m, goal, _picture01(picture)) for picture in pictures]
+    logits, store = _forward(m, torch.stack([_picture01(p)[0] for p in pictures]), [where])
+    grams = O.gram(store[where]).flatten(1)
+    grams = grams / grams.norm(dim=1, keepdim=True)
+    similarity = grams @ grams.T
+    mean_similarity = float((similarity.sum() - similarity.diagonal().sum()) / (count * (count - 1)))
+    metrics = {**{f"score_{i}": v for i, v in enumerate(scores)}, "score_mean": float(np.mean(scores)), "gram_similarity": mean_similarity}
+    params = {**result.params, "settings": as_params(s), "target": target_spec(goal), "count": count, "diversity_weight": weight, "diversity_layer": where}
+    return replace(result, image=pictures[0], final_image=pictures[0], images=pictures, params=params, metrics=metrics)
 
 
 def _code_metrics(m: "LoadedModel", image: np.ndarray, layer: str, reference: torch.Tensor, original_top1: int) -> dict[str, float]:

@@ -19,22 +19,72 @@ S = TypeVar("S")
 class Ascent:
     """Gradient ascent for class models and neuron pictures.
 
-    param: "fourier" (decorrelated, Olah et al. 2017) or "pixels"; jitter / rotate / scale: the
-    transformation robustness (±px, ±degrees, ±fraction of zoom); l2_decay, blur_every,
-    blur_sigma, clip_norm, clip_contribution: Yosinski et al.'s (2015) in-place priors, pixels only.
+    Defaults (measured in bench/bench_pictures.py: class models made on Lite0 that Lite1 and
+    Lite2 also recognise): MACO's phase-only parameterisation with a natural magnitude spectrum
+    (Fel et al. 2023), a batch of 4 random crops per step (each at least 25 % of the picture,
+    seen at 0.72 of the model's input size, 160 px on Lite0, rotated up to ±`rotate`°), Adam at lr 0.5 on the phases with a cosine decay.
+    `Ascent.lucid()` gives the earlier Olah et al. (2017) settings: a decorrelated Fourier
+    picture, one view per step shifted ±`jitter` px, zoomed ±`scale` and rotated ±`rotate`°.
+
+    param: "maco", "fourier" or "pixels"; batch: views per step; crop_area: the smallest crop
+    as a fraction of the picture (0: no crops, the jitter/scale/rotate transform instead);
+    view_scale: the side the model sees each crop at, as a fraction of its input size (models
+    that run at one size only see their own); noise: pixel noise on
+    each view; schedule: "cosine" or "constant"; l2_decay, blur_every, blur_sigma, clip_norm,
+    clip_contribution: Yosinski et al.'s (2015) in-place priors, pixels only.
     """
 
     steps: int = 128
-    lr: float = 0.05
-    param: str = "fourier"
+    lr: float = 0.5
+    param: str = "maco"
     jitter: int = 8
     rotate: float = 5.0
     scale: float = 0.1
+    batch: int = 4
+    crop_area: float = 0.25
+    view_scale: float = 0.72
+    noise: float = 0.0
+    schedule: str = "cosine"
     l2_decay: float = 0.0
     blur_every: int = 0
     blur_sigma: float = 0.5
     clip_norm: float = 0.0
     clip_contribution: float = 0.0
+    seed: int = 0
+
+    @classmethod
+    def lucid(cls, **overrides: Any) -> "Ascent":
+        """The Lucid-era settings (Olah et al. 2017) convlens used before MACO: one jittered view per step."""
+        return replace(cls(steps=128, lr=0.05, param="fourier", batch=1, crop_area=0.0, view_scale=1.0, schedule="constant"), **overrides)
+
+    @classmethod
+    def pixels(cls, **overrides: Any) -> "Ascent":
+        """Regularised pixel ascent (Simonyan et al. 2014; Yosinski et al. 2015), one jittered view per step."""
+        return cls.lucid(param="pixels", **overrides)
+
+
+@dataclass(frozen=True)
+class Accent:
+    """Feature accentuation (Hamblin et al. 2024): make a class or unit visible in a given image.
+
+    budget: the largest root-mean-square change of the picture (pixel units of [0, 1]);
+    similarity_weight: how strongly the features at `similarity_layer` (None: the model's
+    default neuron layer) must stay those of the image; views as in `Ascent` (batch, crops).
+    """
+
+    steps: int = 64
+    lr: float = 0.02
+    budget: float = 0.08
+    similarity_weight: float = 1.0
+    similarity_layer: str | None = None
+    batch: int = 4
+    crop_area: float = 0.5
+    view_scale: float = 1.0
+    rotate: float = 5.0
+    noise: float = 0.0
+    jitter: int = 8
+    scale: float = 0.1
+    schedule: str = "cosine"
     seed: int = 0
 
 
@@ -84,6 +134,7 @@ class Style:
     init: str = "content"
     seed: int = 0
     size: int | None = None
+    softmax: float | None = None
 
 
 def configure(kind: type[S], settings: S | None, overrides: dict[str, Any]) -> S:

@@ -60,11 +60,11 @@ def _at_size(m: "LoadedModel", image: ImageLike, size: int | None) -> np.ndarray
     return np.asarray(resized, dtype=np.float32) / 255.0
 
 
-def _relative_gram(layer: str, reference: torch.Tensor, geometry: Geometry) -> Objective:
+def _relative_gram(layer: str, reference: torch.Tensor, geometry: Geometry, softmax: float | None = None) -> Objective:
     """Gram match divided by the mean square of the reference Gram: starts near 1 on any layer."""
-    target = gram(reference, geometry)
+    target = gram(reference, geometry, softmax)
     scale = float(target.pow(2).mean()) or 1.0
-    return gram_match(layer, target, geometry) * (1.0 / scale)
+    return gram_match(layer, target, geometry, softmax) * (1.0 / scale)
 
 
 def style_transfer(
@@ -110,7 +110,7 @@ def style_transfer(
     total_weight = sum(layer_weights) or 1.0
     style_term = None
     for layer, weight in zip(chosen_styles, layer_weights):
-        term = _relative_gram(layer, style_refs[layer], geometries[layer]) * (weight / total_weight)
+        term = _relative_gram(layer, style_refs[layer], geometries[layer], s.softmax) * (weight / total_weight)
         style_term = term if style_term is None else style_term + term
     assert style_term is not None
     tv_term = total_variation(2.0)

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from ..images import gaussian_blur
 
 # transform(image 1x3xHxW in [0, 1], generator) -> transformed image (any size; the engine
-# resizes to the model's input size afterwards). `shift` and `affine` are the two convlens uses.
+# resizes to the model's input size afterwards). A batch of B copies gets B independent draws.
 Transform = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 # regulariser(pixels 1x3xHxW, gradient of the score w.r.t. the pixels, step), in place, no grad
 ImageStep = Callable[[torch.Tensor, torch.Tensor, int], None]
@@ -47,37 +47,76 @@ def shift(pixels: int = 8) -> Transform:
             return image
         height, width = image.shape[-2:]
         reach = min(pixels, height - 1, width - 1)
-        dy, dx = _integer(generator, 0, 2 * reach), _integer(generator, 0, 2 * reach)
         padded = F.pad(image, (reach,) * 4, mode="reflect")
-        return padded[..., dy : dy + height, dx : dx + width]
+        moved = []
+        for i in range(image.shape[0]):  # each picture of a batch its own shift
+            dy, dx = _integer(generator, 0, 2 * reach), _integer(generator, 0, 2 * reach)
+            moved.append(padded[i : i + 1, :, dy : dy + height, dx : dx + width])
+        return moved[0] if len(moved) == 1 else torch.cat(moved)
 
     return apply
+
+
+def _similarity(generator: torch.Generator, height: int, width: int, shift: float, scale: float, degrees: float) -> list[list[float]]:
+    """One random similarity (shift, zoom, rotation about the centre) as a grid_sample theta row pair."""
+    dx, dy = _uniform(generator, -shift, shift), _uniform(generator, -shift, shift)
+    zoom = _uniform(generator, 1.0 - scale, 1.0 + scale)
+    angle = math.radians(_uniform(generator, -degrees, degrees))
+    cos, sin = math.cos(angle) / zoom, math.sin(angle) / zoom
+    # output pixel grid -> input pixel positions (rotation and zoom about the centre, then the
+    # shift), written in grid_sample's [-1, 1] coordinates, which stretch x and y differently
+    return [[cos, -sin * height / width, 2.0 * dx / width], [sin * width / height, cos, 2.0 * dy / height]]
+
+
+def _resample(image: torch.Tensor, thetas: list[list[list[float]]], size: tuple[int, int]) -> torch.Tensor:
+    theta = torch.tensor(thetas, dtype=image.dtype, device=image.device)
+    grid = F.affine_grid(theta, [image.shape[0], image.shape[1], *size], align_corners=False)
+    return F.grid_sample(image, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 
 
 def affine(shift: float = 8.0, scale: float = 0.1, degrees: float = 5.0) -> Transform:
     """Shift, zoom and rotate in ONE bilinear resampling, at the input's size, borders reflected.
 
     Draws a shift uniformly in [-shift, shift] pixels, a zoom in [1 - scale, 1 + scale] and an
-    angle in [-degrees, degrees]. Why one resampling: a chain of pad, crop, resize and rotate
-    resamples the picture three times forward and backward; composing the same similarity
-    transform into one sampling grid costs a single `grid_sample` and blurs the picture once.
+    angle in [-degrees, degrees], independently for each picture of a batch. Why one
+    resampling: a chain of pad, crop, resize and rotate resamples the picture three times forward
+    and backward; composing the same similarity transform into one sampling grid costs a single
+    `grid_sample` and blurs the picture once.
     """
 
     def apply(image: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         height, width = image.shape[-2:]
-        dx, dy = _uniform(generator, -shift, shift), _uniform(generator, -shift, shift)
-        zoom = _uniform(generator, 1.0 - scale, 1.0 + scale)
-        angle = math.radians(_uniform(generator, -degrees, degrees))
-        cos, sin = math.cos(angle) / zoom, math.sin(angle) / zoom
-        # output pixel grid -> input pixel positions (rotation and zoom about the centre, then the
-        # shift), written in grid_sample's [-1, 1] coordinates, which stretch x and y differently
-        theta = torch.tensor(
-            [[[cos, -sin * height / width, 2.0 * dx / width], [sin * width / height, cos, 2.0 * dy / height]]],
-            dtype=image.dtype,
-            device=image.device,
-        )
-        grid = F.affine_grid(theta.expand(image.shape[0], -1, -1), list(image.shape), align_corners=False)
-        return F.grid_sample(image, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+        thetas = [_similarity(generator, height, width, shift, scale, degrees) for _ in range(image.shape[0])]
+        return _resample(image, thetas, (height, width))
+
+    return apply
+
+
+def crops(size: tuple[int, int], area: tuple[float, float] = (0.35, 1.0), degrees: float = 0.0, noise: float = 0.0) -> Transform:
+    """A random square-ish crop of each picture of the batch, resampled to `size` (one grid_sample).
+
+    Each crop covers a uniformly drawn fraction of the picture's *side* in [sqrt(area[0]),
+    sqrt(area[1])], sits uniformly inside it, is rotated by up to ±`degrees` and gets Gaussian
+    pixel noise of standard deviation `noise`. Why: a class model must hold for every view of it,
+    close-ups and wholes, as in the batched random crops of MACO (Fel et al. 2023); features that
+    only one exact framing excites are the network's quirks, and they do not transfer.
+    """
+    low, high = math.sqrt(max(area[0], 1e-4)), math.sqrt(min(area[1], 1.0))
+    if not 0 < low <= high <= 1:
+        raise ValueError(f"crop area must satisfy 0 < low <= high <= 1 (got {area})")
+
+    def apply(image: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        thetas = []
+        for _ in range(image.shape[0]):
+            side = _uniform(generator, low, high)
+            cx, cy = _uniform(generator, side - 1.0, 1.0 - side), _uniform(generator, side - 1.0, 1.0 - side)
+            angle = math.radians(_uniform(generator, -degrees, degrees)) if degrees > 0 else 0.0
+            cos, sin = math.cos(angle) * side, math.sin(angle) * side
+            thetas.append([[cos, -sin, cx], [sin, cos, cy]])
+        out = _resample(image, thetas, size)
+        if noise > 0:
+            out = out + noise * torch.randn(out.shape, generator=generator).to(out)
+        return out
 
     return apply
 
