@@ -37,6 +37,7 @@ from .errors import (
     TargetError,
     WeightsError,
 )
+from .export import ExportError, Reproduction, reproduce, results_zip
 from .filters import filter_layers, filters
 from .hub import DEFAULT_MODEL, LoadedModel, Prediction, available_models, load_model, weight_sources
 from .images import image_digest, load_image, sample_image, sample_names
@@ -79,6 +80,8 @@ __all__ = [
     "Target", "ClassScore", "Unit", "class_logit", "class_prob", "unit", "centre_unit", "as_target", "from_spec",
     "ConvlensError", "DatasetError", "ImageError", "LayerError", "ModelNotFoundError", "ModelTooLargeError",
     "SettingsError", "TargetError", "WeightsError",
+    # exports that reproduce (viz_core.export: manifest, results_zip, reproduce)
+    "results_zip", "reproduce", "Reproduction", "ExportError",
     # results and progress
     "Attribution", "GradCam", "OcclusionMap", "Segmentation", "Synthesis", "Adversarial", "AttackSweep", "StyleTransfer",
     "TopPatches", "Features", "Projection", "Neighbours", "Filters", "LinearFooling", "DigitsFooling", "DimensionGain",
