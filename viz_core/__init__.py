@@ -39,6 +39,8 @@ from .errors import (
 )
 from .export import ExportError, Reproduction, reproduce, results_zip
 from .filters import filter_layers, filters
+from .report import ReportError, ReportItem, report_html
+from .report import item as report_item
 from .hub import DEFAULT_MODEL, LoadedModel, Prediction, available_models, load_model, weight_sources
 from .images import image_digest, load_image, sample_image, sample_names
 from .layers import Geometry, LayerInfo, default_layer, position_grid, spread_stages, style_layers
@@ -82,6 +84,8 @@ __all__ = [
     "SettingsError", "TargetError", "WeightsError",
     # exports that reproduce (viz_core.export: manifest, results_zip, reproduce)
     "results_zip", "reproduce", "Reproduction", "ExportError",
+    # reports: results with captions as one offline HTML file
+    "ReportItem", "report_item", "report_html", "ReportError",
     # results and progress
     "Attribution", "GradCam", "OcclusionMap", "Segmentation", "Synthesis", "Adversarial", "AttackSweep", "StyleTransfer",
     "TopPatches", "Features", "Projection", "Neighbours", "Filters", "LinearFooling", "DigitsFooling", "DimensionGain",

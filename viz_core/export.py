@@ -63,18 +63,18 @@ def arrays_of(result: Any) -> dict[str, np.ndarray]:
     return {name: value for name, value in _fields(result).items() if isinstance(value, np.ndarray) and value.dtype != object}
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:  # noqa: PLR0911 - one case per kind of value
     """A JSON-ready copy: NumPy scalars and small arrays as numbers and lists, tuples as lists."""
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _plain(dataclasses.asdict(value))
+        return plain(dataclasses.asdict(value))
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     return str(value)
@@ -83,7 +83,7 @@ def _plain(value: Any) -> Any:
 def _values(result: Any) -> dict[str, Any]:
     """The scalar fields (score, target name, layer, ...): read by people, not compared."""
     skip = {"params", "notes", "class_names"}
-    return {k: _plain(v) for k, v in _fields(result).items() if k not in skip and not isinstance(v, np.ndarray)}
+    return {k: plain(v) for k, v in _fields(result).items() if k not in skip and not isinstance(v, np.ndarray)}
 
 
 def array_digest(array: np.ndarray) -> str:
@@ -211,6 +211,18 @@ def _need_image(image: Any) -> Any:
     return image
 
 
+def uses_image(results: Mapping[str, Any]) -> bool:
+    """False when every result is made without an input image (class models, neuron pictures)."""
+    for result in results.values():
+        try:
+            function, _ = call_of(result)
+        except ExportError:
+            return True  # not replayed: the image still tells a reader what was shown
+        if function not in _NEEDS_NO_IMAGE:
+            return True
+    return False
+
+
 # --- the manifest -------------------------------------------------------------------------------
 
 
@@ -243,7 +255,8 @@ def versions() -> dict[str, str | None]:
 Results = Union[Any, Mapping[str, Any]]
 
 
-def _named(results: Results) -> dict[str, Any]:
+def named_results(results: Results) -> dict[str, Any]:
+    """{name: result} from one result or a mapping (entries that are not results, e.g. None, dropped)."""
     if isinstance(results, Mapping):
         named = {str(k): v for k, v in results.items() if v is not None and dataclasses.is_dataclass(v) and not isinstance(v, type)}
     else:
@@ -259,14 +272,14 @@ def _named(results: Results) -> dict[str, Any]:
 def _entry(name: str, result: Any) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "kind": type(result).__name__,
-        "params": _plain(getattr(result, "params", {})),
+        "params": plain(getattr(result, "params", {})),
         "notes": list(getattr(result, "notes", ())),
         "values": _values(result),
         "arrays": {k: {"sha256": array_digest(v), "dtype": v.dtype.str, "shape": list(v.shape)} for k, v in arrays_of(result).items()},
     }
     try:
         function, kwargs = call_of(result)
-        entry["call"] = {"function": function, "kwargs": _plain(kwargs)}
+        entry["call"] = {"function": function, "kwargs": plain(kwargs)}
     except ExportError as error:
         entry["call"] = None
         entry["not_reproducible"] = error.message
@@ -289,8 +302,8 @@ def manifest(
     """
     from .store import weights_digest
 
-    named = _named(results)
-    picture = load_image(image) if image is not None else None
+    named = named_results(results)
+    picture = load_image(image) if image is not None and uses_image(named) else None
     argument = str(weights or weights_argument(m))
     from_file = argument == "file" or bool(Path(argument).suffix)
     file_name = Path(argument).name if Path(argument).suffix else (m.weights[len("file "):] if m.weights.startswith("file ") else None)
@@ -413,11 +426,11 @@ def results_zip(
     """One zip with the manifest, the input image, arrays (NPZ), pictures (PNG) and figures (HTML)."""
     import plotly.offline
 
-    named = _named(results)
+    named = named_results(results)
     record = manifest(named, m, image, weights=weights, url=url)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
-        if image is not None:
+        if record["image"] is not None and image is not None:
             bundle.writestr(IMAGE_NAME, png_bytes(np.asarray(load_image(image))))
         wrote_js = False
         for name, result in named.items():
