@@ -105,7 +105,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2r
 h1 { margin-bottom: .2rem; } .meta { color: #666; font-size: .9rem; }
 section { border-top: 1px solid #ddd; margin-top: 2rem; padding-top: 1rem; }
 .caption { white-space: pre-wrap; } .source { display: flex; gap: 1rem; align-items: flex-start; }
-.source img { image-rendering: pixelated; max-width: 160px; border: 1px solid #ccc; }
+.source img { image-rendering: pixelated; width: 128px; height: auto; border: 1px solid #ccc; }
 .params { font-size: .85rem; color: #444; } pre { background: #f6f6f6; padding: .6rem; overflow-x: auto; }
 .figure { margin: .5rem 0 1rem; } .note { color: #8a5a00; }
 """

@@ -61,4 +61,4 @@ with right:
     cols[2].metric("Ratio", f"{activation / baseline:.1f}×" if baseline > 1e-9 else "—")
     if baseline <= 1e-9:
         st.info("This channel's mean over the sample photos is not positive, so a ratio means nothing; compare the two values.", icon=":material/lightbulb:")
-widgets.downloads(f"neuron-{info.path}-{channel}", picture=result.image, arrays={"image": result.image, "scores": result.scores}, params={**result.params, **result.metrics, "sample_mean": baseline})
+widgets.downloads(f"neuron-{info.path}-{channel}", result, title=f"Neuron: {info.path} channel {channel}")
