@@ -39,6 +39,7 @@ from .base import (
     predictions_bar,
     probability_comparison,
 )
+from .compare import cka_figure, comparison_figure, embedding_pair, matrix_figure
 from .dataset import (
     embedding_scatter,
     filters_figure,
@@ -95,6 +96,8 @@ __all__ = [
     # dataset passes
     "filters_picture", "filters_figure", "top_patches_figure", "receptive_field_figure",
     "measured_field_figure", "embedding_scatter", "projection_figure",
+    # comparisons: models and methods side by side, correlation and CKA matrices
+    "comparison_figure", "matrix_figure", "cka_figure", "embedding_pair",
     # the linear explanation
     "linear_fooling", "digit_panels", "dimension_gain",
 ]
