@@ -24,7 +24,7 @@ from .attribution import (
     occlusion,
     smoothgrad,
 )
-from .compare import LayerSimilarity, MapComparison, attribution_map, cka, compare_maps, linear_cka, relative_layer, spearman
+from .compare import METHODS, LayerSimilarity, MapComparison, attribution_map, cka, compare_maps, explain, linear_cka, relative_layer, spearman
 from .dataset import Collection, collection, features, mosaic, neighbours, project, receptive_field, scan, top_patches, warm_umap
 from .dataset.sources import folder_within
 from .errors import (
@@ -86,7 +86,7 @@ __all__ = [
     # exports that reproduce (viz_core.export: manifest, results_zip, reproduce)
     "results_zip", "reproduce", "Reproduction", "ExportError",
     # comparing models and methods: maps on one scale, rank correlation, linear CKA between layers
-    "MapComparison", "LayerSimilarity", "compare_maps", "attribution_map", "spearman", "linear_cka", "cka", "relative_layer",
+    "METHODS", "explain", "MapComparison", "LayerSimilarity", "compare_maps", "attribution_map", "spearman", "linear_cka", "cka", "relative_layer",
     # reports: results with captions as one offline HTML file
     "ReportItem", "report_item", "report_html", "ReportError",
     # results and progress

@@ -115,6 +115,41 @@ def compare_maps(results: Mapping[str, Any], **params: Any) -> MapComparison:
     return MapComparison(names, maps, signed, correlation, differences, params=dict(params), notes=tuple(notes))
 
 
+# Attribution methods by the names a page, a report and the command line offer.
+METHODS: dict[str, str] = {
+    "vanilla": "vanilla gradient",
+    "guided": "guided backprop",
+    "deconvnet": "deconvnet",
+    "gradient_x_input": "gradient × input",
+    "integrated_gradients": "integrated gradients",
+    "smoothgrad": "SmoothGrad",
+    "grad_cam": "Grad-CAM",
+    "occlusion": "occlusion",
+}
+
+
+def explain(m: "LoadedModel", image: Any, method: str, target: Any, *, layer: str | None = None, seed: int = 0) -> Any:
+    """One attribution by method name (a key of METHODS), with the defaults the dashboard uses.
+
+    Why one switch: comparing methods, the report and the command line all pick methods by name.
+    """
+    from . import attribution as A
+
+    if method in ("vanilla", "guided", "deconvnet"):
+        return A.backprop(m, image, target, rule=method)
+    if method == "gradient_x_input":
+        return A.gradient_x_input(m, image, target)
+    if method == "integrated_gradients":
+        return A.integrated_gradients(m, image, target, steps=16)
+    if method == "smoothgrad":
+        return A.smoothgrad(m, image, target, samples=16, seed=seed)
+    if method == "grad_cam":
+        return A.grad_cam(m, image, target, layer=layer)
+    if method == "occlusion":
+        return A.occlusion(m, image, target)
+    raise SettingsError(f"There is no attribution method called {method!r}.", f"Choose one of: {', '.join(METHODS)}.")
+
+
 def relative_layer(m: "LoadedModel", depth: float) -> str:
     """The stage output at relative depth `depth` in [0, 1] (0: the first stage, 1: the last), so two
     architectures can be read "at the same depth"."""
