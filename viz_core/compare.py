@@ -89,9 +89,10 @@ class MapComparison:
     notes: tuple[str, ...] = ()
 
 
-def compare_maps(results: Mapping[str, Any], **params: Any) -> MapComparison:
-    """Put the maps of several results side by side: one scale, Spearman ρ for every pair, and the
-    difference of every pair of equal size."""
+def compare_maps(results: Mapping[str, Any], *, differences: bool = True, **params: Any) -> MapComparison:
+    """Put the maps of several results side by side: one scale, Spearman ρ for every pair, and (with
+    `differences`) the difference of every pair of equal size: meaningful for one method on several
+    models, less so between methods that measure different things."""
     from .figures.display import normalised
 
     if len(results) < 2:
@@ -101,18 +102,18 @@ def compare_maps(results: Mapping[str, Any], **params: Any) -> MapComparison:
     names = tuple(raw)
     maps = {name: normalised(values, signed) for name, (values, _) in raw.items()}
     correlation = np.eye(len(names))
-    differences: dict[tuple[str, str], np.ndarray] = {}
+    pairs: dict[tuple[str, str], np.ndarray] = {}
     for i, a in enumerate(names):
         for j in range(i + 1, len(names)):
             b = names[j]
             correlation[i, j] = correlation[j, i] = spearman(raw[a][0], raw[b][0])
-            if maps[a].shape == maps[b].shape:
-                differences[(a, b)] = maps[a] - maps[b]
+            if differences and maps[a].shape == maps[b].shape:
+                pairs[(a, b)] = maps[a] - maps[b]
     notes = []
     sizes = {maps[n].shape for n in names}
-    if len(sizes) > 1:
+    if differences and len(sizes) > 1:
         notes.append("The maps have different sizes (the models see different input sizes): ρ is computed after resampling to the smaller one, and there is no difference map for those pairs.")
-    return MapComparison(names, maps, signed, correlation, differences, params=dict(params), notes=tuple(notes))
+    return MapComparison(names, maps, signed, correlation, pairs, params=dict(params), notes=tuple(notes))
 
 
 # Attribution methods by the names a page, a report and the command line offer.

@@ -111,17 +111,18 @@ for number, (label, (key, model)) in enumerate(loaded.items(), start=1):
         st.error(f"**{label}: {error.message}** {error.hint}", icon=":material/error:")
 
 
-def show(results: dict[str, object], what: str, key: str) -> vc.MapComparison | None:
+def show(results: dict[str, object], what: str, key: str, differences: bool = True) -> vc.MapComparison | None:
     """Maps side by side on one scale, the differences, and ρ between every pair."""
     if len(results) < 2:
         st.info(f"{what}: fewer than two maps to compare.", icon=":material/info:")
         return None
-    comparison = vc.compare_maps(results, title=what)
+    comparison = vc.compare_maps(results, differences=differences, title=what)
     st.plotly_chart(vc.figures.figure(comparison, columns=min(len(results), 4)), key=f"{key}-maps")
     for note in comparison.notes:
         st.caption(note)
     labels = list(comparison.names)
-    st.plotly_chart(vc.figures.matrix_figure(comparison.correlation, labels, labels, f"Spearman's ρ between the maps: {what}", height=120 + 50 * len(labels)), key=f"{key}-rho")
+    left, _ = st.columns([3, 2])
+    left.plotly_chart(vc.figures.matrix_figure(comparison.correlation, labels, labels, f"Spearman's ρ between the maps: {what}", height=160 + 45 * len(labels)), key=f"{key}-rho")
     return comparison
 
 
@@ -141,7 +142,7 @@ with widgets.guard("computing the attributions"):
     for name in methods:
         by_method[name] = resources.explained(selection.model_key, selection.image_key, name, top1, None, m, selection.image)
 if by_method:
-    show({vc.METHODS[name]: result for name, result in by_method.items()}, f"methods on {m.name}", "cmp-methods")
+    show({vc.METHODS[name]: result for name, result in by_method.items()}, f"methods on {m.name}", "cmp-methods", differences=False)
     widgets.downloads("compare-methods", by_method, title=f"Methods on {m.name}")
 
 st.subheader("Representations: linear CKA between layers")

@@ -86,5 +86,5 @@ def embedding_pair(result: LayerSimilarity, row: int, column: int, selected: Seq
             )
     fig.update_xaxes(showticklabels=False, title="PC 1")
     fig.update_yaxes(showticklabels=False, title="PC 2")
-    fig.update_layout(height=height, margin=MARGIN, dragmode="lasso", title="Select images in one map to see them in the other")
+    fig.update_layout(height=height, margin=dict(MARGIN, t=80), dragmode="lasso", title="Select images in one map to see them in the other")
     return fig
