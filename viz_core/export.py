@@ -212,12 +212,15 @@ def _need_image(image: Any) -> Any:
 
 
 def uses_image(results: Mapping[str, Any]) -> bool:
-    """False when every result is made without an input image (class models, neuron pictures)."""
+    """Whether any result was made from an input image: not class models or neuron pictures, nor
+    dataset results (patches, features, filters) that come from a collection."""
     for result in results.values():
         try:
             function, _ = call_of(result)
         except ExportError:
-            return True  # not replayed: the image still tells a reader what was shown
+            if hasattr(result, "image"):  # not replayed, but shows an input: a reader wants to see it
+                return True
+            continue
         if function not in _NEEDS_NO_IMAGE:
             return True
     return False

@@ -125,8 +125,9 @@ def test_random_weights_reproduce_with_the_same_model(random_cnn: vc.LoadedModel
 
 def test_results_without_a_replay_are_exported_and_skipped(digits: vc.LoadedModel) -> None:
     picture = vc.filters(digits, digits.layers()[0].path)
-    data = export.results_zip({"filters": picture}, digits)
+    data = export.results_zip({"filters": picture}, digits, vc.sample_image("rocket"))
     record = json.loads(zipfile.ZipFile(io.BytesIO(data)).read("manifest.json"))
+    assert record["image"] is None and "input.png" not in zipfile.ZipFile(io.BytesIO(data)).namelist()  # filters need no input image
     assert record["results"]["filters"]["call"] is None and "not replayed" in record["results"]["filters"]["not_reproducible"]
     again = export.reproduce(data)
     assert not again.exact and "filters" in again.skipped
