@@ -252,22 +252,22 @@ def downloads(
     rerun.
     """
     selection = current()
-    left, right, _ = st.columns([1, 1, 2])
+    row = st.container(horizontal=True)
     if results is None:
-        left.download_button(
+        row.download_button(
             "Download results", lambda: _legacy_zip(stem, picture, arrays, params), f"{stem}.zip", "application/zip",
             key=f"dl-zip-{stem}", icon=":material/download:", on_click="ignore",
         )
         return
     weights = selection.model_key.split("|", 1)[1]
     url = share_url()
-    left.download_button(
+    row.download_button(
         "Download results", lambda: vc.results_zip(results, selection.model, selection.image, weights=weights, url=url), f"{stem}.zip", "application/zip",
         key=f"dl-zip-{stem}", icon=":material/download:", on_click="ignore",
         help="A zip with the figures (PNG and interactive HTML), the arrays (NPZ), the input image and manifest.json; "
         "`python -m viz_core reproduce` makes the arrays again from it.",
     )
-    right.button(
+    row.button(
         "Add to report", key=f"report-add-{stem}", icon=":material/playlist_add:", on_click=_add_to_report,
         args=(results, title or stem.replace("-", " ").capitalize(), selection), help="Collect this result in the Report page.",
     )
