@@ -37,6 +37,7 @@ def made(digits: vc.LoadedModel, digit: Image.Image) -> dict[str, object]:
         "occlusion": vc.occlusion(digits, digit, vc.class_prob(3), patch=8, stride=4),
         "class-model": vc.class_model(digits, 7, steps=6, seed=5),
         "ig": vc.integrated_gradients(digits, digit, vc.unit("act3", 2), steps=8),
+        "inversion": vc.invert(digits, digit, "act2", steps=4),
     }
 
 
@@ -66,7 +67,7 @@ def test_the_zip_reproduces_every_array_exactly(bundle: bytes) -> None:
     names = set(zipfile.ZipFile(io.BytesIO(bundle)).namelist())
     assert {"manifest.json", "input.png", "plotly.min.js", "guided.npz", "cam.html", "cam-upsampled.png", "guided-map.png"} <= names
     again = export.reproduce(bundle)
-    assert set(again.results) == {"guided", "cam", "occlusion", "class-model", "ig"}
+    assert set(again.results) == {"guided", "cam", "occlusion", "class-model", "ig", "inversion"}
     assert again.exact, again.max_difference
     assert all(v == 0.0 for arrays in again.max_difference.values() for v in arrays.values())
 
@@ -153,5 +154,6 @@ def test_an_adversarial_image_survives_png_and_preprocess(random_cnn: vc.LoadedM
     with torch.inference_mode():
         probs = torch.softmax(random_cnn.model(random_cnn.preprocess(back)), dim=-1)[0].numpy()
     np.testing.assert_allclose(probs, attack.probs_8bit, atol=1e-6)
+    assert export.reproduce(export.manifest(attack, random_cnn, picture), image=picture, model=random_cnn).exact  # the attack replays
     larger = Image.fromarray(attack.image).resize((80, 80))
     assert random_cnn.image01(larger).shape == (64, 64, 3)  # other sizes are still fitted
