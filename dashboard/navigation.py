@@ -30,4 +30,6 @@ PAGES: list[PageSpec] = [
     PageSpec("app_pages/linear_fooling.py", "Linear fooling", ":material/functions:", "Synthesis"),
     PageSpec("app_pages/adversarial.py", "Adversarial images", ":material/bug_report:", "Synthesis"),
     PageSpec("app_pages/style_transfer.py", "Style transfer", ":material/palette:", "Synthesis"),
+    PageSpec("app_pages/compare.py", "Compare", ":material/compare:", "Compare"),
+    PageSpec("app_pages/report.py", "Report", ":material/description:", "Report"),
 ]

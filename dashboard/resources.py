@@ -375,3 +375,26 @@ def accentuate(model_key: str, image_key: str, target: "int | vc.Unit", settings
 def diverse(model_key: str, target: vc.Unit, count: int, weight: float, settings: vc.Ascent, _m: vc.LoadedModel, _on_step: vc.OnStep | None = None) -> vc.Synthesis:
     """Several pictures of one unit at once, pushed apart by the diversity term."""
     return vc.diverse(_m, target, count, weight, settings, on_step=_on_step)
+
+
+# --- compare (handover): models side by side, methods side by side, CKA between layers ----------
+
+
+@st.cache_resource(max_entries=3, show_spinner="Loading a model to compare…")
+def compare_model(name: str, weights: str) -> vc.LoadedModel:
+    """The compared models beside the sidebar's (which stays in `model`): three more at most."""
+    return vc.load_model(name, weights)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def explained(model_key: str, image_key: str, method: str, target: vc.Target, layer: str | None, _m: vc.LoadedModel, _image: Image.Image) -> object:
+    """One attribution by method name (`vc.METHODS`), keyed by the model, the image digest, the target and the layer."""
+    return vc.explain(_m, _image, method, target, layer=layer)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def layer_similarity(
+    key_a: str, key_b: str, collection_digest: str, limit: int, grid: int, _m_a: vc.LoadedModel, _m_b: vc.LoadedModel, _c: vc.Collection, _on_step: vc.OnStep | None = None
+) -> vc.LayerSimilarity:
+    """Linear CKA between the stage outputs of two models over a collection."""
+    return vc.cka(_m_a, _m_b, _c, limit=limit, grid=grid, on_step=_on_step)

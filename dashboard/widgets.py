@@ -14,6 +14,8 @@ import logging
 import os
 import time
 import traceback
+import urllib.parse
+import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -199,16 +201,82 @@ def _jsonable(params: Any) -> Any:
     return json.loads(json.dumps(params, default=lambda o: o.tolist() if isinstance(o, np.ndarray) else str(o)))
 
 
-def downloads(stem: str, *, picture: np.ndarray | None = None, arrays: dict[str, np.ndarray] | None = None, params: Any = None) -> None:
-    """Download buttons for the result: PNG of the picture, NPZ of the arrays, JSON of the parameters."""
-    columns = st.columns(3)
-    if picture is not None:
-        columns[0].download_button("PNG", png_bytes(picture), f"{stem}.png", "image/png", key=f"dl-png-{stem}", icon=":material/image:")
-    if arrays:
-        columns[1].download_button("Arrays (NPZ)", npz_bytes(arrays), f"{stem}.npz", "application/octet-stream", key=f"dl-npz-{stem}", icon=":material/data_array:")
-    if params is not None:
-        text = json.dumps(_jsonable(params), indent=2)
-        columns[2].download_button("Parameters (JSON)", text, f"{stem}.json", "application/json", key=f"dl-json-{stem}", icon=":material/description:")
+REPORT_KEY = "_convlens_report"
+
+
+def report_items() -> list[vc.ReportItem]:
+    """The report kept in this session (the Report page reorders, captions and downloads it)."""
+    return st.session_state.setdefault(REPORT_KEY, [])
+
+
+def share_url() -> str | None:
+    """The address that reopens this view: the page's URL with every setting bound to the query."""
+    try:
+        base = st.context.url
+    except Exception:  # noqa: BLE001 - no browser context (AppTest, bare mode)
+        return None
+    if not base:
+        return None
+    query = urllib.parse.urlencode(st.query_params.to_dict())
+    return f"{base.split('?')[0]}?{query}" if query else base
+
+
+def _add_to_report(results: Any, title: str, selection: Selection) -> None:
+    items = report_items()
+    items.append(vc.report_item(results, selection.model, selection.image, title=title, image_name=selection.image_name))
+    st.toast(f"Added to the report ({len(items)} items).", icon=":material/playlist_add:")
+
+
+def _legacy_zip(stem: str, picture: np.ndarray | None, arrays: dict[str, np.ndarray] | None, params: Any) -> bytes:
+    """A zip of what a page hands over that is not a result (a table, a summary): no manifest to replay."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        if picture is not None:
+            bundle.writestr(f"{stem}.png", png_bytes(picture))
+        if arrays:
+            bundle.writestr(f"{stem}.npz", npz_bytes(arrays))
+        if params is not None:
+            bundle.writestr(f"{stem}.json", json.dumps(_jsonable(params), indent=2))
+    return buffer.getvalue()
+
+
+def downloads(
+    stem: str,
+    results: Any = None,
+    *,
+    title: str | None = None,
+    picture: np.ndarray | None = None,
+    arrays: dict[str, np.ndarray] | None = None,
+    params: Any = None,
+) -> None:
+    """"Download results" (one zip) and "Add to report" for the page's result(s).
+
+    results: a result or a {name: result} mapping (entries that are not results are ignored): the
+    zip holds the manifest that `vc.reproduce` replays, the input image, NPZ, PNG and interactive
+    HTML figures. Pages with no result object pass picture / arrays / params instead: their zip
+    holds those, and there is nothing to add to a report. The zip is built on click, not on every
+    rerun.
+    """
+    selection = current()
+    row = st.container(horizontal=True)
+    if results is None:
+        row.download_button(
+            "Download results", lambda: _legacy_zip(stem, picture, arrays, params), f"{stem}.zip", "application/zip",
+            key=f"dl-zip-{stem}", icon=":material/download:", on_click="ignore",
+        )
+        return
+    weights = selection.model_key.split("|", 1)[1]
+    url = share_url()
+    row.download_button(
+        "Download results", lambda: vc.results_zip(results, selection.model, selection.image, weights=weights, url=url), f"{stem}.zip", "application/zip",
+        key=f"dl-zip-{stem}", icon=":material/download:", on_click="ignore",
+        help="A zip with the figures (PNG and interactive HTML), the arrays (NPZ), the input image and manifest.json; "
+        "`python -m viz_core reproduce` makes the arrays again from it.",
+    )
+    row.button(
+        "Add to report", key=f"report-add-{stem}", icon=":material/playlist_add:", on_click=_add_to_report,
+        args=(results, title or stem.replace("-", " ").capitalize(), selection), help="Collect this result in the Report page.",
+    )
 
 
 def data_roots() -> list[str]:

@@ -39,6 +39,7 @@ from .attribution.attention import (
     relevance_matrix,
     rollout_matrix,
 )
+from .compare import METHODS, LayerSimilarity, MapComparison, attribution_map, cka, compare_maps, explain, linear_cka, relative_layer, spearman
 from .dataset import Collection, collection, features, mosaic, neighbours, project, receptive_field, scan, top_patches, warm_umap
 from .dataset.sources import folder_within
 from .errors import (
@@ -52,7 +53,10 @@ from .errors import (
     TargetError,
     WeightsError,
 )
+from .export import ExportError, Reproduction, reproduce, results_zip
 from .filters import filter_layers, filters
+from .report import ReportError, ReportItem, report_html
+from .report import item as report_item
 from .hub import DEFAULT_MODEL, LoadedModel, Prediction, available_models, load_model, weight_sources
 from .images import image_digest, load_image, sample_image, sample_names
 from .layers import Geometry, LayerInfo, default_layer, position_grid, spread_stages, style_layers
@@ -99,6 +103,12 @@ __all__ = [
     "Target", "ClassScore", "Unit", "class_logit", "class_prob", "unit", "centre_unit", "as_target", "from_spec",
     "ConvlensError", "DatasetError", "ImageError", "LayerError", "ModelNotFoundError", "ModelTooLargeError",
     "SettingsError", "TargetError", "WeightsError",
+    # exports that reproduce (viz_core.export: manifest, results_zip, reproduce)
+    "results_zip", "reproduce", "Reproduction", "ExportError",
+    # comparing models and methods: maps on one scale, rank correlation, linear CKA between layers
+    "METHODS", "explain", "MapComparison", "LayerSimilarity", "compare_maps", "attribution_map", "spearman", "linear_cka", "cka", "relative_layer",
+    # reports: results with captions as one offline HTML file
+    "ReportItem", "report_item", "report_html", "ReportError",
     # results and progress
     "Attribution", "GradCam", "OcclusionMap", "Segmentation", "Synthesis", "Adversarial", "AttackSweep", "StyleTransfer",
     "Faithfulness", "FaithfulnessSummary", "Sanity",

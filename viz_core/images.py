@@ -173,8 +173,15 @@ class Preprocessing:
         return self.input_size[0]
 
     def fit(self, image: Image.Image) -> Image.Image:
-        """Resize the shorter side to size/crop_pct and centre-crop: the pixels the model sees."""
+        """Resize the shorter side to size/crop_pct and centre-crop: the pixels the model sees.
+
+        A picture already at the input size is returned as it is: it is most likely one convlens
+        made for this model (an adversarial image, a class model), and cropping it again would
+        rescale its pixels and undo what was made (an attack loses its effect).
+        """
         _, height, width = self.input_size
+        if image.size == (width, height):
+            return image
         scale_h, scale_w = math.floor(height / self.crop_pct), math.floor(width / self.crop_pct)
         resample = {
             "bilinear": Image.BILINEAR,

@@ -86,12 +86,7 @@ right.markdown(
     f"(ε‖∇‖{'₁' if norm == 'linf' else '₂'} at the original); the whole attack raised it by **{measured:.3g}**: "
     "the model is linear enough for tiny steps to add up, not linear all the way."
 )
-widgets.downloads(
-    f"adversarial-{method}",
-    picture=result.image,
-    arrays={"original": result.original, "adversarial": result.image, "perturbation": result.perturbation, "probs_before": result.probs_before, "probs_after": result.probs_after},
-    params={**result.params, "image": selection.image_name, "label": m.class_names[result.label], "predicted_after": m.class_names[after], "success": result.success},
-)
+widgets.downloads(f"adversarial-{method}", result, title=f"Adversarial image ({method})")
 
 st.subheader("Success against ε over the sample photos")
 st.markdown(
@@ -108,6 +103,6 @@ if st.session_state.get("adv-sweep") == sweep_key:
         sweep = resources.attack_sweep(selection.model_key, target, norm, steps, epsilons, m, widgets.progress("Sweeping ε"))
     st.plotly_chart(vc.figures.figure(sweep), key="adv-sweep-chart")
     st.caption(f"{sweep.success.size} attacks in {sweep.seconds:.0f} s. Success means the top-1 class became the target (or left the clean class).")
-    widgets.downloads("attack-sweep", arrays={"epsilons": sweep.epsilons, "success": sweep.success, "goal_prob": sweep.goal_prob, "predicted": sweep.predicted}, params=sweep.params)
+    widgets.downloads("attack-sweep", sweep, title="Attack sweep")
 else:
     st.info(f"About {len(epsilons) * vc.SWEEP_IMAGES} attacks: press *Run the sweep* to start.", icon=":material/info:")

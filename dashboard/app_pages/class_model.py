@@ -108,5 +108,4 @@ with right:
     top1 = int(result.metrics["top1"])
     if top1 != class_index:
         st.info(f"The model's top class for this picture is '{m.class_names[top1]}'. More steps or a higher learning rate usually help.", icon=":material/lightbulb:")
-arrays = {"image": result.image, "scores": result.scores, **({"importance": result.importance} if result.importance is not None else {})}
-widgets.downloads(f"class-model-{class_index}", picture=result.image, arrays=arrays, params={**result.params, **result.metrics})
+widgets.downloads(f"class-model-{class_index}", result, title=f"Class model: {m.class_names[class_index]}")

@@ -52,4 +52,4 @@ before, after = result.metrics["norm_before"], result.metrics["norm_after"]
 right.metric("Layer score on the input", f"{before:.3g}")
 right.metric("Layer score on the dream", f"{after:.3g}", delta=f"{after / before:.1f}×" if before > 0 else None)
 right.metric("Time", f"{result.seconds:.1f} s")
-widgets.downloads(f"deepdream-{info.path}", picture=result.image, arrays={"image": result.image, "input": original, "scores": result.scores}, params={**result.params, **result.metrics})
+widgets.downloads(f"deepdream-{info.path}", result, title=f"DeepDream at {info.path}")

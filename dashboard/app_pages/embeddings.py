@@ -105,9 +105,4 @@ st.subheader("The map as a picture")
 grid = st.slider("Grid cells per side", 8, 48, 24 if len(feats.values) >= 500 else 14, key="embeddings-grid", bind="query-params")
 picture = vc.mosaic(proj.coords, feats.thumbnails, grid)
 st.plotly_chart(vc.figures.image(picture, f"Each cell shows the image nearest its centre on the {method} map", height=720), key="embeddings-mosaic")
-widgets.downloads(
-    f"embedding-{method}",
-    picture=picture,
-    arrays={"coords": proj.coords, "features": feats.values, "labels": feats.labels, "predicted": feats.predicted, "indices": feats.indices},
-    params={"model": m.name, "weights": m.weights, "collection": c.title, "features": what, **proj.params},
-)
+widgets.downloads(f"embedding-{method}", {"features": feats, "projection": proj}, title=f"Embedding ({method})")

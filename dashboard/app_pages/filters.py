@@ -40,9 +40,4 @@ widgets.random_weights_warning(m, "the filters show noise, not learned patterns.
 st.caption(" ".join(result.notes))
 st.plotly_chart(vc.figures.figure(result), key="filters-figure")
 st.caption(f"Showing {result.shown[0]} filters" + (f" × {result.shown[1]} input channels" if result.mode == "kernels" else "") + f" of weights shaped {result.weight_shape}.")
-widgets.downloads(
-    f"filters-{info.path}",
-    picture=vc.figures.filters_picture(result) if result.mode == "rgb" else None,
-    arrays={"tiles": result.tiles} if result.mode == "rgb" else {"kernels": result.kernels},
-    params={"model": m.name, "weights": m.weights, "layer": info.path, "scale": scale, "weight_shape": list(result.weight_shape)},
-)
+widgets.downloads(f"filters-{info.path}", result, title=f"Filters: {info.path}")

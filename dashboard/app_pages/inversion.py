@@ -61,5 +61,4 @@ rows = {
     "seconds": [round(r.seconds, 1) for r in results],
 }
 st.dataframe(rows, hide_index=True, width="stretch")
-arrays = {"original": original, **{f"reconstruction_{i}": r.image for i, r in enumerate(results)}}
-widgets.downloads("inversion", picture=results[-1].image, arrays=arrays, params={"layers": rows["layer"], "settings": vars(settings), "metrics": [r.metrics for r in results]})
+widgets.downloads("inversion", {str(r.params["layer"]): r for r in results}, title="Inversion")

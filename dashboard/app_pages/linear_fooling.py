@@ -55,7 +55,7 @@ with right:
     cols[0].metric("score w·x + b", f"{toy.score_after:.3g}", f"{toy.score_after - toy.score_before:+.3g}")
     cols[1].metric("P(class 1)", f"{toy.prob_after:.1%}", f"{(toy.prob_after - toy.prob_before) * 100:+.1f} pp")
     cols[2].metric("ε‖w‖₁", f"{toy.predicted_gain:.3g}", help="The linear prediction of the score change; it equals the measured change exactly.")
-widgets.downloads("linear-toy", arrays={"x": toy.x, "w": toy.w, "delta": toy.delta, "x_adv": toy.x_adv}, params={"eps": toy.eps, "b": toy.b, "score_before": toy.score_before, "score_after": toy.score_after})
+widgets.downloads("linear-toy", toy, title="Linear fooling")
 
 # --- the digits ------------------------------------------------------------------
 st.subheader("Fooling a logistic digits classifier")
@@ -88,11 +88,7 @@ with shown:
 with controls:
     digit_names = [str(k) for k in range(10)]
     st.plotly_chart(vc.figures.probability_comparison(digit_names, fooled.probs_before, fooled.probs_after, "Probabilities before and after"), key="digit-probs")
-widgets.downloads(
-    "digit-fooling",
-    arrays={"image": fooled.image, "perturbation": fooled.perturbation, "adversarial": fooled.adversarial, "probs_before": fooled.probs_before, "probs_after": fooled.probs_after},
-    params={"index": index, "label": fooled.label, "source": fooled.source, "target": target, "eps": fooled.eps, "clip": clip, "fooled": fooled.fooled},
-)
+widgets.downloads("digit-fooling", fooled, title="Fooling a digit")
 
 # --- why dimension matters ------------------------------------------------------
 st.subheader("High dimension makes it cheap")

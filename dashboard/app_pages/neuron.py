@@ -108,5 +108,4 @@ with right:
         st.info("This channel's mean over the sample photos is not positive, so a ratio means nothing; compare the values.", icon=":material/lightbulb:")
     if exemplars:
         st.plotly_chart(vc.figures.synthesis_curve(result, "objective"), key="nr-curve")
-arrays = {"image": result.image, "scores": result.scores, **({"images": result.images} if result.images is not None else {})}
-widgets.downloads(f"neuron-{info.path}-{channel}", picture=result.image, arrays=arrays, params={**result.params, **result.metrics, "sample_mean": baseline})
+widgets.downloads(f"neuron-{info.path}-{channel}", result, title=f"Neuron: {info.path} channel {channel}")

@@ -53,9 +53,4 @@ left.plotly_chart(vc.figures.figure(result, opacity=opacity), key="occ-drop")
 right.plotly_chart(vc.figures.figure(result, winner=True, opacity=opacity), key="occ-winner")
 if klass != result.base_winner and result.base_score < 0.05:
     st.info(f"The model gives '{name}' only {result.base_score:.1%} here, so hiding parts of the image can hardly lower it. Pick the top class.", icon=":material/info:")
-widgets.downloads(
-    "occlusion",
-    picture=result.image,
-    arrays={"probability": result.score, "drop": result.drop, "winner": result.winner, "winner_probability": result.winner_probability, "centers_y": result.centers_y, "centers_x": result.centers_x},
-    params={"model": m.name, "weights": m.weights, "image": selection.image_name, **result.params, "winners": {str(k): v for k, v in result.class_names.items()}},
-)
+widgets.downloads("occlusion", result, title=f"Occlusion: {result.target}")

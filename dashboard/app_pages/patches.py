@@ -1,7 +1,6 @@
 """Top patches: the image regions that excite each channel of a layer most, over a whole collection."""
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 import viz_core as vc
@@ -61,9 +60,4 @@ right.plotly_chart(
     key="patches-rf",
 )
 st.caption(f"Selected: row {row + 1}, patch {col + 1} (click another patch above). Scanned {result.images_seen} images of {result.collection}.")
-widgets.downloads(
-    f"top-patches-{info.path}",
-    picture=np.concatenate([np.concatenate(list(r), axis=1) for r in result.patches], axis=0),
-    arrays={"patches": result.patches, "values": result.values, "image_indices": result.image_indices, "boxes": result.boxes, "channels": result.channels},
-    params={"model": m.name, "weights": m.weights, "collection": c.title, "layer": info.path, "k": k, "channels": result.channels.tolist(), "receptive_field": list(result.rf_size)},
-)
+widgets.downloads(f"top-patches-{info.path}", result, title=f"Top patches: {info.path}")

@@ -156,10 +156,4 @@ k1.metric("score(image) − score(baseline)", f"{change:.4g}", help=f"score {ig.
 k2.metric("Sum of integrated gradients", f"{float(ig.attribution.sum(dtype=np.float64)):.4g}")
 k3.metric("Completeness gap", f"{ig.completeness_gap:.2g}", help="Sum minus change: the quadrature error. It shrinks with more steps.")
 
-arrays = {rule: maps[rule].attribution for rule in ("vanilla", "guided", "deconvnet")}
-arrays["saliency"] = vanilla.saliency
-arrays["gradient_x_input"], arrays["integrated_gradients"] = gxi.attribution, ig.attribution
-if cam is not None:
-    arrays["grad_cam"], arrays["grad_cam_upsampled"] = cam.map, cam.upsampled
-params = {"model": m.name, "weights": m.weights, "image": selection.image_name, "target": what, "grad_cam_layer": cam_info.path, "smoothgrad_samples": 16 if smooth else 0, "integrated_gradients": {"baseline": baseline, "steps": ig_steps, "completeness_gap": ig.completeness_gap}, "rule_applied": {r: maps[r].rule_applied for r in ("guided", "deconvnet")}}
-widgets.downloads("saliency", picture=pictures[min(1, len(pictures) - 1)], arrays=arrays, params=params)
+widgets.downloads("saliency", {**maps, **shares}, title=f"Saliency & backprop: {what}")

@@ -45,10 +45,4 @@ if source == "guided" and attribution.rule_applied == 0:
     st.warning(attribution.notes[0] if attribution.notes else "Guided backprop does not apply to this model.", icon=":material/block:")
 st.plotly_chart(vc.figures.figure(segmentation, title=f"{attribution.target} — foreground {segmentation.foreground_share:.0%} of the image"), key="seg-panels")
 st.metric("Foreground share", f"{segmentation.foreground_share:.1%}")
-cutout = segmentation.image * segmentation.mask[..., None]
-widgets.downloads(
-    "segmentation",
-    picture=cutout.astype("uint8"),
-    arrays={"mask": segmentation.mask, "seeds": segmentation.seeds, "saliency": segmentation.saliency},
-    params={"model": m.name, "weights": m.weights, "image": selection.image_name, "target": attribution.target, "saliency": source, **segmentation.params},
-)
+widgets.downloads("segmentation", {"saliency": attribution, "segmentation": segmentation}, title=f"Segmentation: {attribution.target}")

@@ -119,4 +119,4 @@ metrics = result.metrics
 right.metric("Style loss", f"{metrics['style_loss_end']:.3g}", f"{-metrics['style_drop']:.0%} from {metrics['style_loss_start']:.3g}", delta_color="inverse")
 right.metric("Content loss", f"{metrics['content_loss_end']:.3g}", help="Relative distance of the content layer's features from the content image's (0 = identical, 1 = as far as a blank).")
 right.metric("Time", f"{result.seconds:.1f} s")
-widgets.downloads("style-transfer", picture=result.image, arrays={"image": result.image, "content_loss": result.content_loss, "style_loss": result.style_loss, "tv_loss": result.tv_loss}, params={**result.params, "content_image": content_name, "style_image": style_name, **metrics})
+widgets.downloads("style-transfer", result, title="Style transfer")

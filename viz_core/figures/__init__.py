@@ -40,6 +40,7 @@ from .base import (
     predictions_bar,
     probability_comparison,
 )
+from .compare import cka_figure, comparison_figure, embedding_pair, matrix_figure
 from .dataset import (
     embedding_scatter,
     filters_figure,
@@ -101,6 +102,8 @@ __all__ = [
     "measured_field_figure", "embedding_scatter", "projection_figure",
     # trust: deletion / insertion and randomisation checks
     "faithfulness_figure", "faithfulness_summary_figure", "sanity_curves", "sanity_grid", "method_colour",
+    # comparisons: models and methods side by side, correlation and CKA matrices
+    "comparison_figure", "matrix_figure", "cka_figure", "embedding_pair",
     # the linear explanation
     "linear_fooling", "digit_panels", "dimension_gain",
 ]
