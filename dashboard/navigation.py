@@ -28,4 +28,5 @@ PAGES: list[PageSpec] = [
     PageSpec("app_pages/linear_fooling.py", "Linear fooling", ":material/functions:", "Synthesis"),
     PageSpec("app_pages/adversarial.py", "Adversarial images", ":material/bug_report:", "Synthesis"),
     PageSpec("app_pages/style_transfer.py", "Style transfer", ":material/palette:", "Synthesis"),
+    PageSpec("app_pages/evaluate.py", "Evaluate", ":material/fact_check:", "Debug"),
 ]

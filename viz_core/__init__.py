@@ -27,7 +27,20 @@ from .attribution import (
 from .attribution.contrast import ClassContrast, Contrast, class_contrast, contrast
 from .config import CollectionEntry, Config, ConfigError, ModelEntry, Problem, config_path, load_config, load_entry, read_labels
 from .dataset import Collection, collection, features, mosaic, neighbours, project, receptive_field, scan, top_patches, warm_umap
-from .dataset.evaluate import Accuracy, Evaluation, LabelMatch, class_table, evaluate, image_table, match_labels, most_confident_mistakes, select, wilson
+from .dataset.evaluate import (
+    Accuracy,
+    Evaluation,
+    LabelMatch,
+    class_table,
+    confused_classes,
+    evaluate,
+    image_table,
+    match_labels,
+    most_confident_mistakes,
+    select,
+    stored_evaluation,
+    wilson,
+)
 from .dataset.sources import folder_within
 from .errors import (
     ConvlensError,
@@ -97,8 +110,8 @@ __all__ = [
     "Collection", "collection", "folder_within", "scan", "top_patches", "receptive_field", "features", "project", "neighbours",
     "mosaic", "warm_umap", "filters", "filter_layers",
     # evaluation on a labelled collection: metrics, confusions, calibration, mistakes
-    "evaluate", "Evaluation", "Accuracy", "LabelMatch", "match_labels", "select", "most_confident_mistakes",
-    "image_table", "class_table", "wilson",
+    "evaluate", "stored_evaluation", "Evaluation", "Accuracy", "LabelMatch", "match_labels", "select", "most_confident_mistakes",
+    "confused_classes", "image_table", "class_table", "wilson",
     # the deployment file (convlens.toml) and the on-disk results store
     "load_config", "load_entry", "read_labels", "config_path", "Config", "ModelEntry", "CollectionEntry", "Problem", "ConfigError",
     "Store", "StoreError", "Stored", "entry_key", "weights_digest",

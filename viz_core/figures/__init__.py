@@ -8,7 +8,7 @@ for magnitudes, a shared range across panels that are compared, hover in the qua
 
 Modules: `display` (colour scales, ranges, arrays -> pictures), `base` (image panels, overlays,
 curves, bars), `dispatch` (the registry), and one per topic: `attribution`, `synthesis`,
-`dataset`, `linear`.
+`dataset`, `evaluate`, `linear`.
 """
 from __future__ import annotations
 
@@ -62,6 +62,7 @@ from .display import (
     tile_canvas,
     top_classes,
 )
+from .evaluate import confidence_figure, confusion_figure, contrast_figure, evaluation_figure, pairs_figure, reliability_figure
 from .linear import digit_panels, dimension_gain, linear_fooling
 from .model import layer_depths
 from .synthesis import (
@@ -95,6 +96,8 @@ __all__ = [
     # dataset passes
     "filters_picture", "filters_figure", "top_patches_figure", "receptive_field_figure",
     "measured_field_figure", "embedding_scatter", "projection_figure",
+    # evaluation on a labelled collection, and why one mistake happened
+    "confusion_figure", "pairs_figure", "reliability_figure", "confidence_figure", "evaluation_figure", "contrast_figure",
     # the linear explanation
     "linear_fooling", "digit_panels", "dimension_gain",
 ]
