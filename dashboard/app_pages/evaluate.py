@@ -143,11 +143,20 @@ with st.expander(f"Folders → classes ({len(ev.matching.unmatched)} unmatched)"
         st.warning(f"Unmatched folders (left out of the metrics): {', '.join(ev.matching.unmatched)}.", icon=":material/warning:")
 
 
-def points(event: Any) -> list[dict[str, Any]]:
+def picked_data(event: Any) -> list[list[float]]:
+    """The customdata of a chart's selected points (the browser sends a row as {"0": .., "1": ..})."""
     try:
-        return list(event["selection"]["points"])
+        selected = list(event["selection"]["points"])
     except (KeyError, TypeError):
         return []
+    rows = []
+    for point in selected:
+        data = point.get("customdata")
+        if isinstance(data, dict):
+            data = [data[k] for k in sorted(data, key=int)]
+        if isinstance(data, (list, tuple)) and data:
+            rows.append(list(data))
+    return rows
 
 
 def newly(source: str, value: Any) -> bool:
@@ -166,7 +175,7 @@ def name(k: int) -> str:
 
 
 drill: dict[str, Any] | None = None
-per_class, confusions, calibration = st.tabs(["Per class", "Confusions", "Calibration"])
+confusions, per_class, calibration = st.tabs(["Confusions", "Per class", "Calibration"])
 with per_class:
     table = pd.DataFrame(vc.class_table(ev)).sort_values("f1", kind="stable")
     st.caption("Worst F1 first; click a column to sort, a row to see that class's images.")
@@ -199,7 +208,7 @@ with confusions:
             pair = None
             st.success("No confusions: every image is predicted as its class.", icon=":material/check_circle:")
     for source, event in (("eval-confusion", cell), ("eval-pairs", pair)):
-        chosen = [p.get("customdata") for p in points(event) if p.get("customdata") is not None]
+        chosen = picked_data(event)
         if newly(source, chosen) and chosen:
             t, p = int(chosen[-1][0]), int(chosen[-1][1])
             drill = {"title": f"true {name(t)}, predicted {name(p)}", "true": t, "predicted": p}
@@ -209,7 +218,7 @@ with calibration:
     a.plotly_chart(vc.figures.reliability_figure(ev), key="eval-reliability")
     with b:
         bar = st.plotly_chart(vc.figures.confidence_figure(ev), on_select="rerun", selection_mode="points", key="eval-confidence", config={"displayModeBar": False})
-    chosen = [p.get("customdata") for p in points(bar) if p.get("customdata") is not None]
+    chosen = picked_data(bar)
     if newly("eval-confidence", chosen) and chosen:
         correct, low, high = bool(chosen[-1][0]), float(chosen[-1][1]), float(chosen[-1][2])
         drill = {"title": f"{'right' if correct else 'wrong'} answers with confidence {low:.0%}–{high:.0%}", "correct": correct, "confidence": (low, high)}

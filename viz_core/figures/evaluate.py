@@ -42,7 +42,7 @@ def confusion_figure(ev: Evaluation, classes: Sequence[int] | None = None, *, he
     totals = ev.confusion[rows].sum(axis=1, keepdims=True).astype(np.float64)  # all of the row, also outside the sub-matrix
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(totals > 0, counts / totals, 0.0)
-    labels = [f"{k}: {_short(ev.class_names[k])}" for k in chosen]
+    labels = [_short(ev.class_names[k]) if ev.class_names[k] == str(k) else f"{k}: {_short(ev.class_names[k])}" for k in chosen]
     n = len(chosen)
     true_grid, predicted_grid = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
     fig = go.Figure(
@@ -79,7 +79,7 @@ def confusion_figure(ev: Evaluation, classes: Sequence[int] | None = None, *, he
         height=side,
         clickmode="event+select",
         dragmode=False,
-        xaxis=dict(title="predicted class", tickmode="array", tickvals=list(range(n)), ticktext=labels, side="top", tickangle=-45 if n > 6 else 0, showgrid=False, zeroline=False),
+        xaxis=dict(title="predicted class", tickmode="array", tickvals=list(range(n)), ticktext=labels, tickangle=-45 if max(map(len, labels), default=0) > 3 else 0, showgrid=False, zeroline=False),
         yaxis=dict(title="true class", tickmode="array", tickvals=list(range(n)), ticktext=labels, autorange="reversed", showgrid=False, zeroline=False, scaleanchor="x"),
     )
     return fig
