@@ -74,7 +74,7 @@ def sidebar_image(m: vc.LoadedModel) -> tuple[object, str] | None:
         if image_choice == FROM_COLLECTION:
             with st.sidebar:
                 c = widgets.collection_picker(m, "img")
-                index = int(st.number_input(f"Image number (0–{len(c) - 1})", 0, len(c) - 1, 0, key="img-index", bind="query-params"))
+                index = int(st.number_input(f"Image number (0–{len(c) - 1})", 0, len(c) - 1, key="img-index", bind="query-params"))
             return c.load(index), f"{c.title} #{index}: {c.names[index]}"
         return resources.sample(image_choice), image_choice
 

@@ -23,7 +23,7 @@ ORDERS = {
 }
 
 if st.session_state.pop("eval-goto-saliency", False):  # set by the "Open in Saliency & backprop" button
-    st.switch_page(SALIENCY)
+    st.switch_page(SALIENCY, query_params={})  # {}: the widgets bound to the URL write their own values back
 
 widgets.page_header(
     "Evaluate",
@@ -87,6 +87,7 @@ def rate_progress(total: int) -> vc.OnStep:
 
 stopped = st.session_state.pop("eval-stopped", False)
 ev: vc.Evaluation | None = None
+known = False  # the store already held this evaluation when the page looked
 started = time.perf_counter()
 with widgets.guard("evaluating"):
     if st.session_state.get("eval-requested") == run_key:
@@ -96,6 +97,7 @@ with widgets.guard("evaluating"):
         stop_slot.empty()
     else:
         ev = resources.stored_evaluation(selection.model_key, c.digest, batch, bins, m, c)
+        known = ev is not None
         if ev is not None:
             st.session_state["eval-requested"] = run_key
 seconds = time.perf_counter() - started
@@ -120,7 +122,7 @@ k3.metric("Images in the metrics", f"{ev.top1.n:,}")
 k3.caption(f"{ev.unmatched_images:,} in unmatched folders, {len(ev.skipped)} unreadable")
 k4.metric("Calibration error (ECE)", f"{ev.ece:.1%}")
 k4.caption(f"{len(ev.bin_count)} bins; 0 % = confidence matches accuracy")
-how = "read from the results store, no pass" if ev.from_store else "one streaming pass"
+how = "read from the results store, no pass" if ev.from_store or known else "one streaming pass"
 st.caption(f"**{ev.model}** on **{ev.collection}**: {how} ({seconds:.2f} s on this visit). Weights: {ev.weights}.")
 for note in ev.notes:
     st.info(note, icon=":material/info:")
