@@ -10,6 +10,8 @@ import pytest
 
 import viz_core as vc
 
+from tools.screenshot import wait_idle
+
 from .test_browser import ARTIFACTS, browser_page, pytestmark  # noqa: F401 - the same skip rules and browser
 
 pytestmark = [*pytestmark, pytest.mark.slow]
@@ -40,4 +42,12 @@ def test_clicking_a_confusion_cell_and_a_mistake_explains_it(tmp_path: Path, mon
         page.get_by_text(f"Why '{names[predicted]}' and not '{names[true]}'?").wait_for(timeout=120_000)
         page.locator('[data-testid="stPlotlyChart"]', has_text="guided backprop").wait_for(timeout=120_000)
         assert page.locator('[data-testid="stException"]').count() == 0
+        wait_idle(page)
         page.screenshot(path=str(ARTIFACTS / "browser-evaluate-why.png"), full_page=True)
+        assert page.get_by_text("Share this image with a colleague").count() == 1
+        page.get_by_role("button", name="Open in Saliency & backprop").click()
+        page.get_by_role("heading", name="Saliency & backprop").wait_for(timeout=120_000)
+        wait_idle(page)
+        caption = page.locator('[data-testid="stSidebar"] [data-testid="stImageCaption"]').first.inner_text()
+        assert caption.startswith("scikit-learn digits #"), caption
+        assert page.locator('[data-testid="stException"]').count() == 0

@@ -177,3 +177,20 @@ def test_a_labels_file_names_an_uploaded_checkpoints_classes(tmp_path: Path) -> 
     at.sidebar.file_uploader(key="labels_upload").upload("names.json", b'{"0": "cat", "1": "dog", "2": "bird"}', "application/json").run()
     assert not at.exception and not at.sidebar.error
     assert any(name in md.value for md in at.markdown for name in ("cat", "dog", "bird"))  # the Predictions page names them
+
+
+def test_embeddings_colour_points_by_right_and_wrong() -> None:
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.query_params["model"] = "digits_cnn"
+    at.query_params["embeddings-limit"] = "300"
+    at.run()
+    at.switch_page("app_pages/embeddings.py")
+    at.run()
+    at.radio(key="embeddings-colour").set_value("correct")
+    next(button for button in at.button if button.label == "Compute map").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    feats = vc.features(vc.load_model("digits_cnn"), "digits", None, limit=300, seed=0)
+    wrong = int((feats.predicted != feats.labels).sum())  # digits folders 0-9 are the classes' own names
+    scatter = charts(at)[0]
+    assert [trace["name"] for trace in scatter["data"]] == [f"right ({300 - wrong})", f"wrong ({wrong})", "chosen image"]

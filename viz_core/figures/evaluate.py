@@ -147,7 +147,9 @@ def reliability_figure(ev: Evaluation) -> go.Figure:
 
 
 def confidence_figure(ev: Evaluation, bins: int = 20) -> go.Figure:
-    """Histograms of the top-1 confidence of right and of wrong answers; each bar carries [correct, low, high]."""
+    """Histograms of the top-1 confidence of right and of wrong answers, each as a share of its own
+    group (wrong answers are few, so on a count axis they would vanish under the right ones);
+    hover gives the counts, and each bar carries [correct, low, high]."""
     edges = np.linspace(0.0, 1.0, bins + 1)
     matched = ev.matched
     fig = go.Figure()
@@ -158,22 +160,24 @@ def confidence_figure(ev: Evaluation, bins: int = 20) -> go.Figure:
         fig.add_trace(
             go.Bar(
                 x=(edges[:-1] + edges[1:]) / 2,
-                y=counts,
+                y=counts / max(len(values), 1),
                 width=1.0 / bins,
                 name=f"{name} ({len(values)})",
                 marker_color=colour,
-                opacity=0.75,
+                opacity=0.7,
+                text=counts,
+                textposition="none",
                 customdata=np.stack([np.full(bins, int(correct)), edges[:-1], edges[1:]], axis=1),
-                hovertemplate=f"{name}: %{{y}} images<br>confidence %{{customdata[1]:.0%}}–%{{customdata[2]:.0%}}<br>click to see them<extra></extra>",
+                hovertemplate=f"{name}: %{{text}} images (%{{y:.0%}} of the {name} ones)<br>confidence %{{customdata[1]:.0%}}–%{{customdata[2]:.0%}}<br>click to see them<extra></extra>",
             )
         )
     fig.update_layout(
         title="Confidence of right and wrong answers",
         barmode="overlay",
         margin=MARGIN,
-        height=340,
+        height=380,
         xaxis=dict(title="confidence (top-1 probability)", range=[0, 1], tickformat=".0%"),
-        yaxis_title="images",
+        yaxis=dict(title="share of the group", tickformat=".0%"),
         clickmode="event+select",
         legend=dict(orientation="h", y=-0.25),
     )
