@@ -363,11 +363,26 @@ def evaluation(model_key: str, collection_key: str, batch_size: int, bins: int, 
     return vc.evaluate(_m, _c, batch_size=batch_size, bins=bins, store=result_store(), on_step=_on_step)
 
 
-def stored_evaluation(model_key: str, collection_key: str, batch_size: int, bins: int, m: vc.LoadedModel, c: vc.Collection) -> vc.Evaluation | None:
-    """The evaluation when the store already holds it (no pass), through the same memory cache."""
-    if vc.stored_evaluation(m, c, store=result_store(), batch_size=batch_size, bins=bins) is None:
+@st.cache_data(max_entries=8, show_spinner=False)
+def stored_evaluation(model_key: str, collection_key: str, batch_size: int, bins: int, _m: vc.LoadedModel, _c: vc.Collection) -> vc.Evaluation | None:
+    """The evaluation when the store already holds it, else None (no pass; a miss is not kept,
+    so the page looks again once a pass has filled the store)."""
+    found = vc.stored_evaluation(_m, _c, store=result_store(), batch_size=batch_size, bins=bins)
+    if found is None:
+        raise _NotStored
+    return found
+
+
+class _NotStored(Exception):
+    """Raised inside the cached lookup so that a miss is never cached."""
+
+
+def known_evaluation(model_key: str, collection_key: str, batch_size: int, bins: int, m: vc.LoadedModel, c: vc.Collection) -> vc.Evaluation | None:
+    """The stored evaluation (cached in memory after the first read), or None without a pass."""
+    try:
+        return stored_evaluation(model_key, collection_key, batch_size, bins, m, c)
+    except _NotStored:
         return None
-    return evaluation(model_key, collection_key, batch_size, bins, m, c)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

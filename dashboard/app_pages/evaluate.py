@@ -92,14 +92,12 @@ started = time.perf_counter()
 with widgets.guard("evaluating"):
     if st.session_state.get("eval-requested") == run_key:
         stop_slot = st.empty()
-        stop_slot.button("Stop", key="eval-stop", on_click=stop, icon=":material/stop:")
+        stop_slot.button("Stop evaluating", key="eval-stop", on_click=stop, icon=":material/stop:")
         ev = resources.evaluation(selection.model_key, c.digest, batch, bins, m, c, rate_progress(len(c)))
         stop_slot.empty()
     else:
-        ev = resources.stored_evaluation(selection.model_key, c.digest, batch, bins, m, c)
+        ev = resources.known_evaluation(selection.model_key, c.digest, batch, bins, m, c)
         known = ev is not None
-        if ev is not None:
-            st.session_state["eval-requested"] = run_key
 seconds = time.perf_counter() - started
 
 if ev is None:
@@ -319,6 +317,7 @@ d1.caption(f"Results store: {len(entries)} entries, {sum(e.bytes for e in entrie
 if d2.button("Clear the results store", key="eval-clear", icon=":material/delete:"):
     store.clear()
     resources.evaluation.clear()
+    resources.stored_evaluation.clear()
     st.session_state.pop("eval-requested", None)
     st.rerun()
 widgets.downloads(
