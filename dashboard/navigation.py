@@ -32,4 +32,5 @@ PAGES: list[PageSpec] = [
     PageSpec("app_pages/style_transfer.py", "Style transfer", ":material/palette:", "Synthesis"),
     PageSpec("app_pages/compare.py", "Compare", ":material/compare:", "Compare"),
     PageSpec("app_pages/report.py", "Report", ":material/description:", "Report"),
+    PageSpec("app_pages/evaluate.py", "Evaluate", ":material/fact_check:", "Debug"),
 ]

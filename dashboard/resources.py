@@ -6,7 +6,9 @@ and never torch directly.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import os
 import tempfile
 from pathlib import Path
 
@@ -17,12 +19,13 @@ from PIL import Image
 import viz_core as vc
 
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "convlens-uploads"
+DEVICE = os.environ.get("CONVLENS_DEVICE", "auto")  # CUDA, else MPS, else CPU
 
 
 @st.cache_resource(max_entries=3, show_spinner="Loading the model…")
 def model(name: str, weights: str) -> vc.LoadedModel:
     """One shared model per (name, weights source); `weights` is a source name or a saved upload path."""
-    return vc.load_model(name, weights)
+    return vc.load_model(name, weights, device=DEVICE)
 
 
 @st.cache_data(show_spinner=False)
@@ -398,3 +401,105 @@ def layer_similarity(
 ) -> vc.LayerSimilarity:
     """Linear CKA between the stage outputs of two models over a collection."""
     return vc.cka(_m_a, _m_b, _c, limit=limit, grid=grid, on_step=_on_step)
+
+
+# --- debugging a model on its own data (issue 11): the deployment file, labels, evaluation, the store ---
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _deployment(path: str, stamp: tuple[int, int]) -> vc.Config:
+    return vc.load_config(path)
+
+
+def deployment() -> vc.Config:
+    """The deployment file (convlens.toml or CONVLENS_CONFIG), read again when it changes."""
+    path = vc.config_path()
+    try:
+        stat = path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        stamp = (0, 0)
+    return _deployment(str(path), stamp)
+
+
+def entry_stamp(entry: vc.ModelEntry) -> str:
+    """A cache key for a configured model: the entry's fields and its files' sizes and times,
+    so an edited checkpoint or labels file loads afresh (the store tells apart by content)."""
+    parts = [repr(entry)]
+    for path in (entry.checkpoint, entry.labels):
+        if path is not None:
+            try:
+                stat = path.stat()
+                parts.append(f"{path}:{stat.st_size}:{stat.st_mtime_ns}")
+            except OSError:
+                parts.append(f"{path}:missing")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+@st.cache_resource(max_entries=3, show_spinner="Loading the configured model…")
+def configured_model(name: str, stamp: str, _entry: vc.ModelEntry) -> vc.LoadedModel:
+    """One shared model per configured entry (and version of its files)."""
+    return vc.load_entry(_entry, device=DEVICE)
+
+
+def save_labels(data: bytes) -> Path:
+    """An uploaded labels file stored under its digest (never under the name the user gave)."""
+    UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
+    path = UPLOAD_DIR / f"labels-{hashlib.sha256(data).hexdigest()[:24]}.txt"
+    if not path.exists():
+        path.write_bytes(data)
+    return path
+
+
+@st.cache_resource(max_entries=3, show_spinner=False)
+def labelled_model(model_key: str, labels_key: str, _m: vc.LoadedModel, _names: tuple[str, ...]) -> vc.LoadedModel:
+    """The shared model with the class names of a labels file (same module, so same lock and weights)."""
+    return dataclasses.replace(_m, class_names=list(_names))
+
+
+def result_store() -> vc.Store:
+    """The on-disk results store (CONVLENS_CACHE_DIR, default the user's cache folder)."""
+    return vc.Store()
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def evaluation(model_key: str, collection_key: str, batch_size: int, bins: int, _m: vc.LoadedModel, _c: vc.Collection, _on_step: vc.OnStep | None = None) -> vc.Evaluation:
+    """Evaluate `_m` on `_c`: from the store when it holds this pass, else one streaming pass that fills it."""
+    return vc.evaluate(_m, _c, batch_size=batch_size, bins=bins, store=result_store(), on_step=_on_step)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def stored_evaluation(model_key: str, collection_key: str, batch_size: int, bins: int, _m: vc.LoadedModel, _c: vc.Collection) -> vc.Evaluation | None:
+    """The evaluation when the store already holds it, else None (no pass; a miss is not kept,
+    so the page looks again once a pass has filled the store)."""
+    found = vc.stored_evaluation(_m, _c, store=result_store(), batch_size=batch_size, bins=bins)
+    if found is None:
+        raise _NotStored
+    return found
+
+
+class _NotStored(Exception):
+    """Raised inside the cached lookup so that a miss is never cached."""
+
+
+def known_evaluation(model_key: str, collection_key: str, batch_size: int, bins: int, m: vc.LoadedModel, c: vc.Collection) -> vc.Evaluation | None:
+    """The stored evaluation (cached in memory after the first read), or None without a pass."""
+    try:
+        return stored_evaluation(model_key, collection_key, batch_size, bins, m, c)
+    except _NotStored:
+        return None
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def contrast(model_key: str, collection_key: str, index: int, predicted: int, true: int, _m: vc.LoadedModel, _c: vc.Collection, _on_step: vc.OnStep | None = None) -> vc.Contrast:
+    """Why image `index` of the collection was predicted `predicted` and not `true`."""
+    return vc.contrast(_m, _c.load(index), predicted, true, on_step=_on_step)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def thumbnail(model_key: str, collection_key: str, index: int, _m: vc.LoadedModel, _c: vc.Collection, size: int = 96) -> np.ndarray:
+    """Image `index` as the model sees it, enlarged or reduced to about `size` pixels (nearest neighbour for tiny ones)."""
+    picture = Image.fromarray((_m.image01(_c.load(index)) * 255).round().astype("uint8"))
+    scale = size / max(picture.size)
+    resample = Image.NEAREST if scale > 1 else Image.BILINEAR
+    return np.asarray(picture.resize((max(1, round(picture.width * scale)), max(1, round(picture.height * scale))), resample))

@@ -287,11 +287,21 @@ def data_roots() -> list[str]:
 
 
 def collection_picker(m: vc.LoadedModel, key: str) -> vc.Collection:
-    """Choose the image collection a dataset page scans (the model's own demo collection first)."""
-    options = list(resources.COLLECTION_CHOICES)
-    default = options.index(m.default_collection) if m.default_collection in options else options.index("photos")
-    kind = st.selectbox("Image collection", options, index=default, format_func=resources.COLLECTION_CHOICES.get, key=f"{key}-collection|{m.name}", bind="query-params")
-    if kind == "folder":
+    """Choose the image collection a dataset page scans: the deployment file's collections first,
+    then the model's own demo collection, the built-ins, a folder or a zip."""
+    configured = {f"config:{entry.name}": entry for entry in resources.deployment().collections}
+    choices = {**{value: f"{entry.name} (configured)" for value, entry in configured.items()}, **resources.COLLECTION_CHOICES}
+    options = list(choices)
+    default = 0 if configured else options.index(m.default_collection) if m.default_collection in options else options.index("photos")
+    kind = st.selectbox("Image collection", options, index=default, format_func=choices.get, key=f"{key}-collection|{m.name}", bind="query-params")
+    if kind in configured:
+        path = configured[kind].path
+        if path.is_dir():  # listed on every run, so that a changed folder gets a new digest
+            c = resources.collection("folder", vc.collection(str(path)).digest, str(path))
+        else:
+            stat = path.stat()
+            c = resources.collection("zip-file", f"{path}:{stat.st_size}:{stat.st_mtime_ns}", str(path))
+    elif kind == "folder":
         roots = data_roots()
         path = st.text_input("Folder path (flat, or one subfolder per class)", key=f"{key}-folder", help=f"Folders under: {', '.join(roots)} (set CONVLENS_DATA_ROOTS to change).", bind="query-params")
         if not path:

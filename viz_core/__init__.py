@@ -40,7 +40,23 @@ from .attribution.attention import (
     rollout_matrix,
 )
 from .compare import METHODS, LayerSimilarity, MapComparison, attribution_map, cka, compare_maps, explain, linear_cka, relative_layer, spearman
+from .attribution.contrast import ClassContrast, Contrast, class_contrast, contrast
+from .config import CollectionEntry, Config, ConfigError, ModelEntry, Problem, config_path, load_config, load_entry, read_labels
 from .dataset import Collection, collection, features, mosaic, neighbours, project, receptive_field, scan, top_patches, warm_umap
+from .dataset.evaluate import (
+    Accuracy,
+    Evaluation,
+    LabelMatch,
+    class_table,
+    confused_classes,
+    evaluate,
+    image_table,
+    match_labels,
+    most_confident_mistakes,
+    select,
+    stored_evaluation,
+    wilson,
+)
 from .dataset.sources import folder_within
 from .errors import (
     ConvlensError,
@@ -57,7 +73,7 @@ from .export import ExportError, Reproduction, reproduce, results_zip
 from .filters import filter_layers, filters
 from .report import ReportError, ReportItem, report_html
 from .report import item as report_item
-from .hub import DEFAULT_MODEL, LoadedModel, Prediction, available_models, load_model, weight_sources
+from .hub import DEFAULT_MODEL, LoadedModel, Prediction, available_models, load_model, resolve_device, weight_sources
 from .images import image_digest, load_image, sample_image, sample_names
 from .layers import Geometry, LayerInfo, default_layer, position_grid, spread_stages, style_layers
 from .linear_toy import LECTURE_EPS, digit_min_epsilon, digits_classifier, dimension_gain, fool_digit, lecture_example, linear_fool
@@ -88,6 +104,7 @@ from .results import (
     TopPatches,
 )
 from .runtime import keep_freed_memory, runtime_summary
+from .store import Store, StoreError, Stored, entry_key, weights_digest
 from .synthesis import optimize_image
 from .synthesis.adversarial import SWEEP_EPSILONS, SWEEP_IMAGES, adversarial, attack_sweep, fgsm
 from .synthesis.recipes import accentuate, class_model, deepdream, diverse, invert, invert_depths, neuron, sample_channel_mean
@@ -97,7 +114,7 @@ from .targets import ClassScore, Target, Unit, as_target, centre_unit, class_log
 
 __all__ = [
     # models, images, layers, targets, errors
-    "DEFAULT_MODEL", "LoadedModel", "Prediction", "available_models", "load_model", "weight_sources", "keep_freed_memory", "runtime_summary",
+    "DEFAULT_MODEL", "LoadedModel", "Prediction", "available_models", "load_model", "resolve_device", "weight_sources", "keep_freed_memory", "runtime_summary",
     "load_image", "sample_image", "sample_names", "image_digest",
     "LayerInfo", "Geometry", "default_layer", "position_grid", "spread_stages", "style_layers",
     "Target", "ClassScore", "Unit", "class_logit", "class_prob", "unit", "centre_unit", "as_target", "from_spec",
@@ -125,9 +142,17 @@ __all__ = [
     # transformer attention: per-head maps, rollout, gradient-weighted attention
     "HEAD_FUSIONS", "AttentionBlock", "attention_blocks", "attention_maps", "attention_rollout", "gradient_attention",
     "rollout_matrix", "relevance_matrix",
+    # why predicted and not true: both classes' evidence and the contrastive map
+    "contrast", "Contrast", "class_contrast", "ClassContrast",
     # dataset passes: collections, top patches, embeddings, filters
     "Collection", "collection", "folder_within", "scan", "top_patches", "receptive_field", "features", "project", "neighbours",
     "mosaic", "warm_umap", "filters", "filter_layers",
+    # evaluation on a labelled collection: metrics, confusions, calibration, mistakes
+    "evaluate", "stored_evaluation", "Evaluation", "Accuracy", "LabelMatch", "match_labels", "select", "most_confident_mistakes",
+    "confused_classes", "image_table", "class_table", "wilson",
+    # the deployment file (convlens.toml) and the on-disk results store
+    "load_config", "load_entry", "read_labels", "config_path", "Config", "ModelEntry", "CollectionEntry", "Problem", "ConfigError",
+    "Store", "StoreError", "Stored", "entry_key", "weights_digest",
     # image synthesis: one optimisation engine and its recipes
     "optimize_image", "Ascent", "Accent", "Inversion", "Dream", "Style",
     "class_model", "neuron", "accentuate", "diverse", "sample_channel_mean", "invert", "invert_depths", "deepdream",

@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING, Any
 from .errors import ConvlensError
 
 if TYPE_CHECKING:
+    import torch
+
     from .hub import LoadedModel
 
 CONFIG_ENV = "CONVLENS_CONFIG"
@@ -307,7 +309,7 @@ def _json_names(data: Any, filename: str) -> list[str]:
     return [by_index[i] for i in range(len(by_index))]
 
 
-def load_entry(entry: ModelEntry, *, device: str = "cpu") -> "LoadedModel":
+def load_entry(entry: ModelEntry, *, device: "str | torch.device" = "cpu") -> "LoadedModel":
     """The configured model, ready for every engine: the hub for timm names, the builder otherwise.
 
     The builder's module is ours (it was just built), so its checkpoint is loaded into it before
@@ -315,7 +317,7 @@ def load_entry(entry: ModelEntry, *, device: str = "cpu") -> "LoadedModel":
     """
     from torch import nn
 
-    from .hub import LoadedModel, _load_state, _read_checkpoint, load_model
+    from .hub import LoadedModel, _load_state, _read_checkpoint, load_model, resolve_device
 
     names = list(read_labels(entry.labels)) if entry.labels is not None else None
     if not entry.is_builder:
@@ -344,7 +346,7 @@ def load_entry(entry: ModelEntry, *, device: str = "cpu") -> "LoadedModel":
         **entry.data_overrides(),
     }
     m = LoadedModel.from_module(module, name=entry.name, data_config=data_config, weights=weights)
-    m.model.to(device)  # the private copy from_module just made
+    m.model.to(resolve_device(device))  # the private copy from_module just made
     if names is not None:
         if len(names) != m.num_classes:
             raise ConfigError(

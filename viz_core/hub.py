@@ -191,6 +191,31 @@ def _fit_input_size(name: str, kwargs: dict[str, Any], size: tuple[int, int]) ->
     raise _size_error(name, kwargs, size, reason, channels)
 
 
+def resolve_device(device: str | torch.device = "cpu") -> torch.device:
+    """The device to run on: "auto" is CUDA when available, else Apple's MPS, else the CPU.
+
+    Why a check here: a typo or a missing GPU would otherwise surface as a raw torch error deep
+    inside the first engine that moves a tensor.
+    """
+    text = str(device).strip().lower()
+    if text == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        return torch.device("mps") if mps is not None and mps.is_available() else torch.device("cpu")
+    try:
+        chosen = torch.device(text)
+    except (RuntimeError, ValueError) as error:
+        raise WeightsError(f"'{device}' is not a device torch knows.", "Use 'auto', 'cpu', 'cuda', 'cuda:1' or 'mps'.") from error
+    if chosen.type == "cuda" and not torch.cuda.is_available():
+        raise WeightsError("CUDA was asked for, but torch sees no CUDA GPU here.", "Use device='auto' (falls back to the CPU) or 'cpu'.")
+    if chosen.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise WeightsError("MPS was asked for, but this machine has no Apple GPU torch can use.", "Use device='auto' or 'cpu'.")
+    if chosen.type not in ("cpu", "cuda", "mps"):
+        raise WeightsError(f"convlens runs on the CPU, CUDA or MPS, not '{chosen.type}'.", "Use 'auto', 'cpu', 'cuda' or 'mps'.")
+    return chosen
+
+
 def _disable_inplace(model: nn.Module) -> None:
     """In-place activations break hooks that read a layer's input after it ran; turn them off."""
     for module in model.modules():
@@ -424,7 +449,7 @@ def load_model(
     *,
     labels: str | Path | Sequence[str] | None = None,
     max_params: int | None = None,
-    device: str = "cpu",
+    device: str | torch.device = "cpu",
     model_kwargs: dict[str, Any] | None = None,
     input_size: tuple[int, int] | None = None,
 ) -> LoadedModel:
@@ -433,8 +458,10 @@ def load_model(
     weights: "auto" (bundled where convlens ships them, else random with a warning), "bundled",
     "pretrained" (timm's hub; needs internet), "random", or a path to .safetensors / .pth.
     `model_kwargs` go to timm.create_model; `input_size` (H, W) runs the model at another size
-    (ViTs are rebuilt for it), e.g. small and fast in tests.
+    (ViTs are rebuilt for it), e.g. small and fast in tests. `device`: "cpu" (the default and
+    what the tests run on), "auto" (CUDA, else MPS, else CPU), or a torch device name.
     """
+    device = resolve_device(device)
     kwargs = dict(model_kwargs or {})
     name = name.strip()
     if name in DEMO_MODELS:

@@ -39,7 +39,11 @@ with st.form("embeddings-form"):
     n_neighbors = f2.number_input("UMAP n_neighbors", 2, 200, 15, key="embeddings-neighbors", bind="query-params")
     min_dist = f3.number_input("UMAP min_dist", 0.0, 1.0, 0.1, step=0.05, key="embeddings-min-dist", bind="query-params")
     seed = g.number_input("Seed", 0, 10_000, 0, key="embeddings-seed", bind="query-params")
-    colour = st.radio("Colour by", ["label", "predicted"], format_func={"label": "collection label", "predicted": "predicted class"}.get, horizontal=True, key="embeddings-colour", bind="query-params")
+    colour = st.radio(
+        "Colour by", ["label", "predicted", "correct"], format_func={"label": "collection label", "predicted": "predicted class", "correct": "right / wrong"}.get,
+        horizontal=True, key="embeddings-colour", bind="query-params",
+        help="Right / wrong matches the collection's labels to the model's classes as the Evaluate page does (name, WordNet id or index).",
+    )
     st.form_submit_button("Compute map", type="primary")
 
 layer = None if layer_choice == PENULTIMATE else layer_choice
@@ -57,8 +61,12 @@ if len(feats.values) < len(c):
     st.info(f"Showing a random sample of {len(feats.values)} of {len(c)} images (raise the point cap for more).", icon=":material/info:")
 label_text = np.asarray([feats.label_names[i] for i in feats.labels], dtype=object)
 predicted_text = np.asarray([feats.class_names[i] if i >= 0 else "(no classifier head)" for i in feats.predicted], dtype=object)
-groups = label_text if colour == "label" else predicted_text
-hover = [f"#{r}: {feats.names[r]}<br>label: {label_text[r]}<br>predicted: {predicted_text[r]}" for r in range(len(feats.values))]
+true_class = vc.match_labels(feats.label_names, feats.class_names).targets(feats.labels)
+verdict = np.where(true_class < 0, "label is no class", np.where(true_class == feats.predicted, "right", "wrong")).astype(object)
+groups = {"label": label_text, "predicted": predicted_text, "correct": verdict}[colour]
+if colour == "correct" and (true_class < 0).all():
+    st.warning("None of the collection's labels is one of the model's classes, so no answer can be called right or wrong.", icon=":material/warning:")
+hover = [f"#{r}: {feats.names[r]}<br>label: {label_text[r]}<br>predicted: {predicted_text[r]} ({verdict[r]})" for r in range(len(feats.values))]
 what = "penultimate code" if layer is None else f"{layer} ({pool})"
 chosen = int(st.session_state.get("embeddings-query", 0)) % len(feats.values)
 

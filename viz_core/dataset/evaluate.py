@@ -329,6 +329,40 @@ def _evaluation(m: "LoadedModel", c: Collection, matching: LabelMatch, rows: Map
     )
 
 
+def _prepare(m: "LoadedModel", collection: CollectionSource, batch_size: int, bins: int) -> tuple[Collection, LabelMatch, np.ndarray, dict[str, Any]]:
+    """The collection, its label matching, each image's true class and the result's params."""
+    c = as_collection(collection)
+    if bins < 1:
+        raise DatasetError("The reliability diagram needs at least 1 bin.")
+    matching = match_labels(c.label_names, m.class_names)
+    if not (matching.classes >= 0).any():
+        raise DatasetError(
+            f"None of the collection's labels ({', '.join(c.label_names[:5])}) match a class of {m.name}.",
+            "Name the class folders like the model's classes, by ImageNet WordNet id, or 0...K-1; or give the model a labels file.",
+        )
+    top_k = min(TOP_K, m.num_classes)
+    params = {"model": m.name, "weights": m.weights, "collection": c.title, "batch_size": batch_size, "top_k": top_k, "bins": bins}
+    return c, matching, matching.targets(c.labels), params
+
+
+def _store_key(m: "LoadedModel", c: Collection, targets: np.ndarray, top_k: int) -> str:
+    """Weights digest x collection digest x what the rows depend on (not the batch size)."""
+    settings = {"schema": ROWS_SCHEMA, "top_k": top_k, "data_config": m.data_config, "targets": targets}
+    return entry_key("predictions", weights=weights_digest(m.model), collection=c.digest, settings=settings)
+
+
+def stored_evaluation(m: "LoadedModel", collection: CollectionSource, *, store: Store, batch_size: int = 32, bins: int = 15) -> Evaluation | None:
+    """The evaluation `evaluate` would give, when the store already holds its rows; else None (no pass).
+
+    Why: a page can show a known result at once, and start a long pass only when asked.
+    """
+    c, matching, targets, params = _prepare(m, collection, batch_size, bins)
+    stored = store.get(_store_key(m, c, targets, params["top_k"]))
+    if stored is None:
+        return None
+    return _evaluation(m, c, matching, stored.columns, tuple(stored.meta.get("skipped", ())), params, bins, from_store=True)
+
+
 def evaluate(
     m: "LoadedModel",
     collection: CollectionSource,
@@ -344,28 +378,17 @@ def evaluate(
     With `store`, the per-image rows are read back when this model's weights, this collection
     and these settings were evaluated before (no pass at all), and written otherwise.
     """
-    c = as_collection(collection)
-    if bins < 1:
-        raise DatasetError("The reliability diagram needs at least 1 bin.")
-    matching = match_labels(c.label_names, m.class_names)
-    if not (matching.classes >= 0).any():
-        raise DatasetError(
-            f"None of the collection's labels ({', '.join(c.label_names[:5])}) match a class of {m.name}.",
-            "Name the class folders like the model's classes, by ImageNet WordNet id, or 0...K-1; or give the model a labels file.",
-        )
-    targets = matching.targets(c.labels)
-    top_k = min(TOP_K, m.num_classes)
-    params = {"model": m.name, "weights": m.weights, "collection": c.title, "batch_size": batch_size, "top_k": top_k, "bins": bins}
+    c, matching, targets, params = _prepare(m, collection, batch_size, bins)
     if store is None:
-        consumer = Predictions(targets, top_k)
+        consumer = Predictions(targets, params["top_k"])
         info = scan(m, c, [consumer], batch_size=batch_size, on_step=on_step)
         return _evaluation(m, c, matching, consumer.columns(), info.skipped, params, bins, from_store=False)
-    settings = {"schema": ROWS_SCHEMA, "top_k": top_k, "data_config": m.data_config, "targets": targets}
-    key = entry_key("predictions", weights=weights_digest(m.model), collection=c.digest, settings=settings)
+    key = _store_key(m, c, targets, params["top_k"])
     stored = store.get(key)
     if stored is not None:
         report(on_step, 1.0, f"{len(stored.columns['index'])} predictions read from the store")
         return _evaluation(m, c, matching, stored.columns, tuple(stored.meta.get("skipped", ())), params, bins, from_store=True)
+    top_k = params["top_k"]
     with store.writer(key, "predictions") as writer:
         consumer = Predictions(targets, top_k, sink=writer.write)
         info = scan(m, c, [consumer], batch_size=batch_size, on_step=on_step)
@@ -446,3 +469,13 @@ def class_table(ev: Evaluation) -> dict[str, list[Any]]:
         "recall": ev.recall.tolist(),
         "f1": ev.f1.tolist(),
     }
+
+
+def confused_classes(ev: Evaluation, pairs: int = 10) -> np.ndarray:
+    """Model classes in the `pairs` most-confused (true, predicted) pairs, most confused first.
+
+    Why: a 1000-class confusion matrix is unreadable; the matrix of just these classes shows
+    the model's worst confusions and what else those classes are mistaken for.
+    """
+    involved = ev.confused_pairs[: max(int(pairs), 0), :2].reshape(-1)
+    return np.asarray(list(dict.fromkeys(int(k) for k in involved)), dtype=np.int64)

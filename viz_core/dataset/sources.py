@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -177,6 +178,33 @@ def folder_within(path: str | Path, roots: Sequence[str | Path]) -> Path:
     return target
 
 
+def _listing(root: Path) -> list[tuple[tuple[str, ...], os.DirEntry[str]]]:
+    """Every non-hidden file under `root` (links to folders are not followed), in path order.
+
+    Why os.scandir: its entries carry the file type from the directory read itself, so a
+    5,000-file folder is listed with one stat per file instead of several (a page's second
+    visit must answer in under a second, and listing is part of it).
+    """
+    found: list[tuple[tuple[str, ...], os.DirEntry[str]]] = []
+    pending: list[tuple[str, tuple[str, ...]]] = [(str(root), ())]
+    while pending:
+        where, parts = pending.pop()
+        try:
+            with os.scandir(where) as entries:
+                listed = list(entries)
+        except OSError:
+            continue
+        for entry in listed:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                pending.append((entry.path, (*parts, entry.name)))
+            elif not entry.is_dir():  # a link to a folder is left out, as pathlib's rglob does
+                found.append(((*parts, entry.name), entry))
+    found.sort(key=lambda item: item[0])
+    return found
+
+
 def folder(path: str | Path, *, max_images: int = MAX_IMAGES, max_image_bytes: int = MAX_IMAGE_BYTES) -> Collection:
     """Images in a folder, flat or one subfolder per class (the subfolder names become labels).
 
@@ -189,21 +217,25 @@ def folder(path: str | Path, *, max_images: int = MAX_IMAGES, max_image_bytes: i
     kept: list[str] = []
     sizes: list[str] = []
     skipped: list[str] = []
-    for file in sorted(root.rglob("*")):
-        relative = file.relative_to(root).as_posix()
-        if file.is_dir() or any(part.startswith(".") for part in PurePosixPath(relative).parts):
-            continue
-        if not file.resolve().is_relative_to(real_root):
+    for parts, entry in _listing(root):
+        relative = "/".join(parts)
+        if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(real_root):
             skipped.append(f"{relative}: a link to a file outside the folder")
-        elif file.suffix.lower() not in IMAGE_SUFFIXES:
+            continue
+        if Path(entry.name).suffix.lower() not in IMAGE_SUFFIXES:
             skipped.append(f"{relative}: not an image file")
-        elif file.stat().st_size > max_image_bytes:
+            continue
+        try:
+            stat = entry.stat()
+        except OSError:
+            skipped.append(f"{relative}: cannot be read")
+            continue
+        if stat.st_size > max_image_bytes:
             skipped.append(f"{relative}: larger than {max_image_bytes // 2**20} MB")
         elif len(kept) >= max_images:
             skipped.append(f"{relative}: over the limit of {max_images} images")
         else:
             kept.append(relative)
-            stat = file.stat()
             sizes.append(f"{relative}:{stat.st_size}:{stat.st_mtime_ns}")
     if not kept:
         raise DatasetError(f"No images found in '{root}' ({len(skipped)} other files).", f"Supported: {', '.join(IMAGE_SUFFIXES)}.")

@@ -8,7 +8,7 @@ for magnitudes, a shared range across panels that are compared, hover in the qua
 
 Modules: `display` (colour scales, ranges, arrays -> pictures), `base` (image panels, overlays,
 curves, bars), `dispatch` (the registry), and one per topic: `attribution`, `synthesis`,
-`attention`, `dataset`, `linear`, `trust`.
+`attention`, `dataset`, `evaluate`, `linear`, `trust`.
 """
 from __future__ import annotations
 
@@ -64,6 +64,7 @@ from .display import (
     tile_canvas,
     top_classes,
 )
+from .evaluate import confidence_figure, confusion_figure, contrast_figure, evaluation_figure, pairs_figure, reliability_figure
 from .linear import digit_panels, dimension_gain, linear_fooling
 from .model import layer_depths
 from .trust import faithfulness_figure, faithfulness_summary_figure, method_colour, sanity_curves, sanity_grid
@@ -104,6 +105,8 @@ __all__ = [
     "faithfulness_figure", "faithfulness_summary_figure", "sanity_curves", "sanity_grid", "method_colour",
     # comparisons: models and methods side by side, correlation and CKA matrices
     "comparison_figure", "matrix_figure", "cka_figure", "embedding_pair",
+    # evaluation on a labelled collection, and why one mistake happened
+    "confusion_figure", "pairs_figure", "reliability_figure", "confidence_figure", "evaluation_figure", "contrast_figure",
     # the linear explanation
     "linear_fooling", "digit_panels", "dimension_gain",
 ]

@@ -248,3 +248,22 @@ def test_one_changed_byte_of_the_checkpoint_is_a_new_entry(swapped: vc.LoadedMod
     path.write_bytes(bytes(data))
     assert not evaluate(from_checkpoint(), subset, store=store).from_store
     assert len(store.entries()) == 2
+
+
+def test_stored_evaluation_answers_only_from_the_store(swapped: vc.LoadedModel, tmp_path: Path) -> None:
+    store = Store(tmp_path / "store")
+    subset = vc.collection("digits").subset(np.arange(0, 1797, 7))
+    assert vc.stored_evaluation(swapped, subset, store=store) is None and store.entries() == []  # no pass was run
+    first = evaluate(swapped, subset, store=store)
+    known = vc.stored_evaluation(swapped, subset, store=store)
+    assert known is not None and known.from_store
+    np.testing.assert_array_equal(known.confusion, first.confusion)
+    assert known.top1 == first.top1
+
+
+def test_confused_classes_are_those_of_the_worst_pairs(swapped_eval: evaluation.Evaluation) -> None:
+    ev = swapped_eval
+    classes = vc.confused_classes(ev, pairs=1)
+    assert set(classes) == {3, 8}
+    many = vc.confused_classes(ev, pairs=len(ev.confused_pairs))
+    assert len(many) == len(set(many)) and set(many) == set(ev.confused_pairs[:, :2].ravel())

@@ -1,0 +1,53 @@
+"""A real browser on the Evaluate page: click a confusion cell, then open a mistake's explanation.
+
+Plotly selection events exist only in a browser, so this is where the drill-down is checked.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import viz_core as vc
+
+from tools.screenshot import wait_idle
+
+from .test_browser import ARTIFACTS, browser_page, pytestmark  # noqa: F401 - the same skip rules and browser
+
+pytestmark = [*pytestmark, pytest.mark.slow]
+
+
+def test_clicking_a_confusion_cell_and_a_mistake_explains_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONVLENS_CACHE_DIR", str(tmp_path / "store"))
+    m = vc.load_model("digits_cnn")
+    ev = vc.evaluate(m, "digits", batch_size=64)
+    true, predicted, count = (int(v) for v in ev.confused_pairs[0])
+    names = ev.class_names
+    with browser_page(2400) as (page, url):
+        page.goto(f"{url}/evaluate?model=digits_cnn", wait_until="domcontentloaded")
+        page.get_by_role("button", name="Evaluate").wait_for(timeout=120_000)
+        page.get_by_role("button", name="Evaluate").click()
+        page.get_by_text("Top-1 accuracy").wait_for(timeout=120_000)
+        page.get_by_role("tab", name="Confusions").click()
+        matrix = page.locator('[data-testid="stPlotlyChart"]', has_text="Confusion matrix")
+        matrix.wait_for(timeout=60_000)
+        cells = matrix.locator(".scatterlayer .trace").first.locator("path.point")
+        side = len(ev.classes)
+        assert cells.count() == side * side
+        cells.nth(list(ev.classes).index(true) * side + list(ev.classes).index(predicted)).click(force=True)
+        shown = page.get_by_text(f"true '{names[true]}', predicted '{names[predicted]}'", exact=False).first
+        shown.wait_for(timeout=60_000)
+        assert page.locator('[data-testid="stMarkdown"]', has_text=f"{count} images").count() == 1  # the cell's count, as the gallery's size
+        page.get_by_role("button", name="Why?").first.click()
+        page.get_by_text(f"Why '{names[predicted]}' and not '{names[true]}'?").wait_for(timeout=120_000)
+        page.locator('[data-testid="stPlotlyChart"]', has_text="guided backprop").wait_for(timeout=120_000)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        wait_idle(page)
+        page.screenshot(path=str(ARTIFACTS / "browser-evaluate-why.png"), full_page=True)
+        assert page.get_by_text("Share this image with a colleague").count() == 1
+        page.get_by_role("button", name="Open in Saliency & backprop").click()
+        page.get_by_role("heading", name="Saliency & backprop").wait_for(timeout=120_000)
+        wait_idle(page)
+        caption = page.locator('[data-testid="stSidebar"] [data-testid="stImageCaption"]').first.inner_text()
+        assert caption.startswith("scikit-learn digits #"), caption
+        assert page.locator('[data-testid="stException"]').count() == 0
