@@ -133,7 +133,7 @@ def _attribution_call(params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
 
 def _synthesis_call(result: Any) -> tuple[str, dict[str, Any]]:
     from .results import Adversarial, StyleTransfer
-    from .synthesis.settings import Ascent, Dream, Inversion
+    from .synthesis.settings import Accent, Ascent, Dream, Inversion
 
     params = result.params
     if isinstance(result, Adversarial):
@@ -148,13 +148,15 @@ def _synthesis_call(result: Any) -> tuple[str, dict[str, Any]]:
     if not isinstance(settings, Mapping):
         raise _NotReproducible("its params hold no settings")
     keys = set(settings)
-    known = {name: {f.name for f in dataclasses.fields(kind)} for name, kind in (("ascent", Ascent), ("inversion", Inversion), ("dream", Dream))}
+    known = {name: {f.name for f in dataclasses.fields(kind)} for name, kind in (("ascent", Ascent), ("inversion", Inversion), ("dream", Dream), ("accent", Accent))}
     target = params.get("target")
     if keys == known["ascent"] and isinstance(target, Mapping):
         return ("class_model" if target.get("kind") == "class" else "neuron"), {"target": target, "settings": dict(settings)}
     if keys == known["inversion"]:
         layer = params.get("layer")
         return "invert", {"layer": None if layer == "penultimate" else layer, "settings": dict(settings)}
+    if keys == known["accent"] and isinstance(target, Mapping):
+        return "accentuate", {"target": target, "settings": dict(settings)}
     if keys == known["dream"]:
         return "deepdream", {"layer": params.get("layer"), "settings": dict(settings)}
     raise _NotReproducible("its settings match no known recipe")
@@ -174,10 +176,12 @@ def call_of(result: Any) -> tuple[str, dict[str, Any]]:
         raise ExportError(f"This result cannot be made again from its parameters: {reason}.") from None
 
 
-def _settings_class(function: str) -> type:
-    from .synthesis.settings import Ascent, Dream, Inversion
+def _settings(function: str, values: Mapping[str, Any]) -> Any:
+    """A recipe's settings dataclass from its JSON form (lists back to tuples, so it stays hashable)."""
+    from .synthesis.settings import Accent, Ascent, Dream, Inversion
 
-    return {"class_model": Ascent, "neuron": Ascent, "invert": Inversion, "deepdream": Dream}[function]
+    kind = {"class_model": Ascent, "neuron": Ascent, "invert": Inversion, "deepdream": Dream, "accentuate": Accent}[function]
+    return kind(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
 
 def _run_call(function: str, kwargs: Mapping[str, Any], m: "LoadedModel", image: Any) -> Any:
@@ -188,11 +192,14 @@ def _run_call(function: str, kwargs: Mapping[str, Any], m: "LoadedModel", image:
     if isinstance(options.get("target"), Mapping):
         options["target"] = vc.from_spec(options["target"])
     if function in ("class_model", "neuron"):
-        settings = _settings_class(function)(**options.pop("settings"))
+        settings = _settings(function, options.pop("settings"))
         return getattr(vc, function)(m, options.pop("target"), settings, **options)
     if function in ("invert", "deepdream"):
-        settings = _settings_class(function)(**options.pop("settings"))
+        settings = _settings(function, options.pop("settings"))
         return getattr(vc, function)(m, _need_image(image), options.pop("layer"), settings)
+    if function == "accentuate":
+        settings = _settings(function, options.pop("settings"))
+        return vc.accentuate(m, _need_image(image), options.pop("target"), settings)
     if function in ("fgsm", "adversarial"):
         return getattr(vc, function)(m, _need_image(image), options.pop("target"), **options)
     if function in _REPLAYABLE:
@@ -201,7 +208,7 @@ def _run_call(function: str, kwargs: Mapping[str, Any], m: "LoadedModel", image:
 
 
 _REPLAYABLE = frozenset({"backprop", "gradient_x_input", "grad_cam", "guided_grad_cam", "smoothgrad", "integrated_gradients", "occlusion"})
-_RECIPES = frozenset({"class_model", "neuron", "invert", "deepdream", "fgsm", "adversarial"})
+_RECIPES = frozenset({"class_model", "neuron", "invert", "deepdream", "accentuate", "fgsm", "adversarial"})
 _NEEDS_NO_IMAGE = frozenset({"class_model", "neuron"})
 
 

@@ -103,10 +103,4 @@ with d:
             for note in gradient.notes:
                 st.caption(note)
 
-arrays = {"attention": heads.attention, "maps": heads.maps, "prefix_share": heads.prefix_share}
-params = {"model": m.name, "weights": m.weights, "image": selection.image_name, "attention": heads.params}
-if rollout is not None:
-    arrays["rollout"], arrays["rollout_matrix"], params["rollout"] = rollout.map, rollout.matrix, rollout.params
-if gradient is not None:
-    arrays["gradient_attention"], params["gradient_attention"] = gradient.map, gradient.params
-widgets.downloads("attention", picture=heads.image, arrays=arrays, params=params)
+widgets.downloads("attention", {"attention": heads, "rollout": rollout, "gradient_attention": gradient}, title=f"Attention: {m.name}")

@@ -85,7 +85,7 @@ if mode == ACCENTUATE:
     cols[1].metric("Logit", f"{metrics['score_after']:.3g}", f"{metrics['score_after'] - metrics['score_before']:+.3g}")
     cols[2].metric("RMS change", f"{metrics['rms_change']:.3f}", help=f"Budget {settings.budget:.2f} (pixel range 0–1).", delta_color="off")
     cols[3].metric("Time", f"{result.seconds:.1f} s")
-    widgets.downloads(f"class-accent-{class_index}", picture=result.image, arrays={"image": result.image, "original": result.images[0] if result.images is not None else result.image, "scores": result.scores}, params={**result.params, **result.metrics})
+    widgets.downloads(f"class-accent-{class_index}", result, title=f"Accentuated: {m.class_names[class_index]}")
     st.stop()
 
 pixel_priors = dict(l2_decay=l2_decay, blur_every=blur_every, blur_sigma=blur_sigma, clip_norm=float(clip_norm), clip_contribution=float(clip_contribution))

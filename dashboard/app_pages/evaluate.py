@@ -303,11 +303,7 @@ if asked and asked.get("run") == run_key and asked["row"] < len(ev.indices):
         base = base.rsplit("/", 1)[0] if base.endswith("/evaluate") else base
         s2.markdown("Share this image with a colleague who has the same deployment:")
         s2.code(f"{base}/saliency?{urlencode(query)}", language=None)
-    widgets.downloads(
-        f"why-{index}",
-        arrays={"contrastive_gradient": result.contrastive.attribution, **({"grad_cam_predicted": result.cams[0].upsampled, "grad_cam_true": result.cams[1].upsampled} if result.cams else {})},
-        params={"model": m.name, "weights": m.weights, "collection": c.title, "index": index, **result.params},
-    )
+    widgets.downloads(f"why-{index}", result, title=f"Why image {index} was misread")
 
 st.divider()
 store = resources.result_store()
@@ -320,8 +316,4 @@ if d2.button("Clear the results store", key="eval-clear", icon=":material/delete
     resources.stored_evaluation.clear()
     st.session_state.pop("eval-requested", None)
     st.rerun()
-widgets.downloads(
-    "evaluation",
-    arrays={"indices": ev.indices, "true": ev.true, "predicted": ev.predicted, "confidence": ev.confidence, "confusion": ev.confusion, "classes": ev.classes},
-    params={**ev.params, "top1": ev.top1.value, "top5": ev.top5.value, "ece": ev.ece},
-)
+widgets.downloads("evaluation", ev, title=f"Evaluation: {ev.model} on {ev.collection}")

@@ -153,11 +153,4 @@ else:
     if data_check.insensitive:
         st.warning(f"**Insensitive to the labels:** {', '.join(LABELS[n] for n in data_check.insensitive)} look alike for a model that learned digits and one that learned nothing.", icon=":material/gpp_maybe:")
 
-widgets.downloads(
-    "trust",
-    picture=faith.image,
-    arrays={"fractions": faith.fractions, "deletion": faith.deletion, "insertion": faith.insertion, "random_deletion": faith.random_deletion,
-            "random_insertion": faith.random_insertion, "maps": faith.maps, "quick_spearman_abs": quick.spearman_abs},
-    params={"model": m.name, "weights": m.weights, "image": selection.image_name, **faith.params, "methods": list(faith.methods),
-            "quick_check": {"insensitive": list(quick.insensitive), **quick.params}, "areas": {n: [float(d), float(i)] for n, d, i in zip(faith.methods, faith.deletion_area, faith.insertion_area)}},
-)
+widgets.downloads("trust", {"faithfulness": faith, "randomisation": quick}, title=f"Trust checks: {m.name}")

@@ -38,6 +38,7 @@ def made(digits: vc.LoadedModel, digit: Image.Image) -> dict[str, object]:
         "class-model": vc.class_model(digits, 7, steps=6, seed=5),
         "ig": vc.integrated_gradients(digits, digit, vc.unit("act3", 2), steps=8),
         "inversion": vc.invert(digits, digit, "act2", steps=4),
+        "accent": vc.accentuate(digits, digit, 3, steps=3),
     }
 
 
@@ -67,7 +68,7 @@ def test_the_zip_reproduces_every_array_exactly(bundle: bytes) -> None:
     names = set(zipfile.ZipFile(io.BytesIO(bundle)).namelist())
     assert {"manifest.json", "input.png", "plotly.min.js", "guided.npz", "cam.html", "cam-upsampled.png", "guided-map.png"} <= names
     again = export.reproduce(bundle)
-    assert set(again.results) == {"guided", "cam", "occlusion", "class-model", "ig", "inversion"}
+    assert set(again.results) == {"guided", "cam", "occlusion", "class-model", "ig", "inversion", "accent"}
     assert again.exact, again.max_difference
     assert all(v == 0.0 for arrays in again.max_difference.values() for v in arrays.values())
 
