@@ -96,7 +96,11 @@ with widgets.guard("evaluating"):
         ev = resources.evaluation(selection.model_key, c.digest, batch, bins, m, c, rate_progress(len(c)))
         stop_slot.empty()
     else:
-        ev = resources.known_evaluation(selection.model_key, c.digest, batch, bins, m, c)
+        try:
+            ev = resources.known_evaluation(selection.model_key, c.digest, batch, bins, m, c)
+        except vc.DatasetError as error:  # nothing asked for yet: say what to pick, as a hint
+            st.info(f"**{error.message}**  \n{error.hint}", icon=":material/label_off:")
+            st.stop()
         known = ev is not None
 seconds = time.perf_counter() - started
 
