@@ -73,7 +73,7 @@ def sidebar_image(m: vc.LoadedModel) -> tuple[object, str] | None:
             return resources.uploaded_image(hashlib.sha256(data).hexdigest(), data), upload.name
         if image_choice == FROM_COLLECTION:
             with st.sidebar:
-                c = widgets.collection_picker(m, "img")
+                c = widgets.collection_picker(m, "img", per_model=False, uploads=False)  # so a link can name it
                 index = int(st.number_input(f"Image number (0–{len(c) - 1})", 0, len(c) - 1, key="img-index", bind="query-params"))
             return c.load(index), f"{c.title} #{index}: {c.names[index]}"
         return resources.sample(image_choice), image_choice

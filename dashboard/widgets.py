@@ -286,14 +286,21 @@ def data_roots() -> list[str]:
     return roots or [str(Path.home())]
 
 
-def collection_picker(m: vc.LoadedModel, key: str) -> vc.Collection:
+def collection_picker(m: vc.LoadedModel, key: str, *, per_model: bool = True, uploads: bool = True) -> vc.Collection:
     """Choose the image collection a dataset page scans: the deployment file's collections first,
-    then the model's own demo collection, the built-ins, a folder or a zip."""
+    then the model's own demo collection, the built-ins, a folder or (with `uploads`) a zip.
+
+    `per_model=False` keys the choice without the model's name: a browser drops URL parameters
+    whose name holds '|', so a choice that must travel in a link is keyed plainly.
+    """
     configured = {f"config:{entry.name}": entry for entry in resources.deployment().collections}
     choices = {**{value: f"{entry.name} (configured)" for value, entry in configured.items()}, **resources.COLLECTION_CHOICES}
+    if not uploads:
+        choices.pop("zip")
     options = list(choices)
     default = 0 if configured else options.index(m.default_collection) if m.default_collection in options else options.index("photos")
-    kind = st.selectbox("Image collection", options, index=default, format_func=choices.get, key=f"{key}-collection|{m.name}", bind="query-params")
+    picker_key = f"{key}-collection|{m.name}" if per_model else f"{key}-collection"
+    kind = st.selectbox("Image collection", options, index=default, format_func=choices.get, key=picker_key, bind="query-params")
     if kind in configured:
         path = configured[kind].path
         if path.is_dir():  # listed on every run, so that a changed folder gets a new digest

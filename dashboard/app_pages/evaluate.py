@@ -96,7 +96,11 @@ with widgets.guard("evaluating"):
         ev = resources.evaluation(selection.model_key, c.digest, batch, bins, m, c, rate_progress(len(c)))
         stop_slot.empty()
     else:
-        ev = resources.known_evaluation(selection.model_key, c.digest, batch, bins, m, c)
+        try:
+            ev = resources.known_evaluation(selection.model_key, c.digest, batch, bins, m, c)
+        except vc.DatasetError as error:  # nothing asked for yet: say what to pick, as a hint
+            st.info(f"**{error.message}**  \n{error.hint}", icon=":material/label_off:")
+            st.stop()
         known = ev is not None
 seconds = time.perf_counter() - started
 
@@ -283,7 +287,7 @@ if asked and asked.get("run") == run_key and asked["row"] < len(ev.indices):
 
     def open_in_saliency() -> None:
         st.session_state["image"] = FROM_COLLECTION
-        st.session_state[f"img-collection|{m.name}"] = kind
+        st.session_state["img-collection"] = kind
         if kind == "folder":
             st.session_state["img-folder"] = st.session_state.get("eval-folder", "")
         st.session_state["img-index"] = index
@@ -293,15 +297,21 @@ if asked and asked.get("run") == run_key and asked["row"] < len(ev.indices):
     s1.button("Open in Saliency & backprop", key="eval-open-saliency", on_click=open_in_saliency, disabled=not travels, icon=":material/gradient:",
               help="An uploaded zip cannot travel in a link; use a folder or a configured collection." if not travels else "The image becomes the sidebar's input image.")
     if travels:
-        query = {"model": st.session_state.get("model", m.name), "image": FROM_COLLECTION, f"img-collection|{m.name}": kind, "img-index": index}
-        weights_key = f"weights|{st.session_state.get('model', m.name)}"
-        if weights_key in st.session_state:
-            query[weights_key] = st.session_state[weights_key]
+        # a bound select box keeps its option's *label* in the URL, so the link names the labels
+        config = resources.deployment()
+        model_name = st.session_state.get("model", m.name)
+        model_label = f"{model_name} (configured)" if any(e.name == model_name for e in config.models) else model_name
+        collection_labels = {**{f"config:{e.name}": f"{e.name} (configured)" for e in config.collections}, **resources.COLLECTION_CHOICES}
+        query = {"model": model_label, "image": FROM_COLLECTION, "img-collection": collection_labels.get(kind, kind), "img-index": index}
         if kind == "folder":
             query["img-folder"] = st.session_state.get("eval-folder", "")
         base = str(st.context.url or "").split("?")[0].rstrip("/")
         base = base.rsplit("/", 1)[0] if base.endswith("/evaluate") else base
         s2.markdown("Share this image with a colleague who has the same deployment:")
+        name_now = st.session_state.get("model", m.name)
+        chosen_weights = st.session_state.get(f"weights|{name_now}")
+        if chosen_weights is not None and chosen_weights != next(iter(vc.weight_sources(name_now)), None):
+            s2.caption(f"The link names the model and the image; the weights you chose ({chosen_weights}) do not travel in it.")
         s2.code(f"{base}/saliency?{urlencode(query)}", language=None)
     widgets.downloads(f"why-{index}", result, title=f"Why image {index} was misread")
 

@@ -45,9 +45,18 @@ def test_clicking_a_confusion_cell_and_a_mistake_explains_it(tmp_path: Path, mon
         wait_idle(page)
         page.screenshot(path=str(ARTIFACTS / "browser-evaluate-why.png"), full_page=True)
         assert page.get_by_text("Share this image with a colleague").count() == 1
+        link = page.locator('[data-testid="stCode"]').first.inner_text().strip()
+        assert link.startswith(f"{url}/saliency?") and "img-collection=Digits+" in link, link
         page.get_by_role("button", name="Open in Saliency & backprop").click()
         page.get_by_role("heading", name="Saliency & backprop").wait_for(timeout=120_000)
         wait_idle(page)
         caption = page.locator('[data-testid="stSidebar"] [data-testid="stImageCaption"]').first.inner_text()
         assert caption.startswith("scikit-learn digits #"), caption
         assert page.locator('[data-testid="stException"]').count() == 0
+        colleague = page.context.browser.new_page(viewport={"width": 1400, "height": 1200})  # a new session opens the link
+        colleague.goto(link.replace("img-collection=Digits+%28scikit-learn%2C+1%2C797%29", "img-collection=Sample+photo+crops+%28300%29"), wait_until="domcontentloaded")
+        colleague.get_by_role("heading", name="Saliency & backprop").wait_for(timeout=120_000)
+        wait_idle(colleague)
+        index = link.split("img-index=")[1].split("&")[0]
+        shared = colleague.locator('[data-testid="stSidebar"] [data-testid="stImageCaption"]').first.inner_text()
+        assert shared.startswith(f"sample photo crops #{index}: "), shared  # the collection and the index both travelled

@@ -94,7 +94,7 @@ def test_a_mistake_is_explained_and_opens_in_the_saliency_page() -> None:
     assert any(p.startswith("occlusion: drop of p(") for p in panels) and any(p.startswith("gradient of ") for p in panels)
     link = at.code[0].value
     index = int(link.split("img-index=")[1].split("&")[0])
-    assert "/saliency?" in link and "image=From+a+collection" in link and "img-collection%7Cdigits_cnn=digits" in link
+    assert "/saliency?" in link and "image=From+a+collection" in link and "img-collection=Digits+%28scikit-learn%2C+1%2C797%29" in link
     at.button(key="eval-open-saliency").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Saliency & backprop"  # the image is the sidebar's now, on every page
@@ -106,13 +106,14 @@ def test_a_mistake_is_explained_and_opens_in_the_saliency_page() -> None:
 
 def test_the_link_opens_the_image_in_a_new_session() -> None:
     at = AppTest.from_file(APP, default_timeout=240)
-    for key, value in {"image": "From a collection", "img-collection|efficientnet_lite0": "photos", "img-index": "7"}.items():
+    # a bound select box reads its option's label from the URL (as the link writes it)
+    for key, value in {"image": "From a collection", "img-collection": "Digits (scikit-learn, 1,797)", "img-index": "7"}.items():
         at.query_params[key] = value
     at.run()
     at.switch_page("app_pages/saliency.py")
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert sidebar_image(at).startswith("sample photo crops #7: ")
+    assert sidebar_image(at) == "scikit-learn digits #7: digit 7 (a 7)"  # not the default model's default collection (photos)
     assert at.title[0].value == "Saliency & backprop"
 
 
