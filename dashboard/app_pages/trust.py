@@ -148,8 +148,11 @@ else:
     with widgets.guard("comparing with the model trained on shuffled labels"):
         shuffled = resources.model("digits_cnn_shuffled", "bundled")
         data_check = resources.data_randomisation(selection.image_key, vc.class_logit(klass), methods, settings, m, shuffled, selection.image)
-    st.plotly_chart(vc.figures.sanity_grid(data_check, height_per_row=150), key="trust-data-grid")
-    st.dataframe([{**r, "method": LABELS[r["method"]]} for r in data_check.table()], hide_index=True, key="trust-data-table")
+    left, right = st.columns([1, 2])
+    left.plotly_chart(vc.figures.sanity_grid(data_check, height_per_row=120), key="trust-data-grid")
+    right.dataframe([{**r, "method": LABELS[r["method"]]} for r in data_check.table()], hide_index=True, key="trust-data-table")
+    right.caption("Left: each method's |map| for the model trained on digits and for the same network trained on shuffled labels "
+                  "(it learned no digit). Right: how alike the two maps are.")
     if data_check.insensitive:
         st.warning(f"**Insensitive to the labels:** {', '.join(LABELS[n] for n in data_check.insensitive)} look alike for a model that learned digits and one that learned nothing.", icon=":material/gpp_maybe:")
 
