@@ -97,10 +97,11 @@ def sanity_curves(result: Sanity, *, height: int = 560) -> go.Figure:
                            hovertemplate=f"{label(name)}<br>%{{x}}: %{{y:.3f}}<extra></extra>"),
                 row=k // 2 + 1, col=k % 2 + 1,
             )
-    if result.mode != "independent":
+    if result.verdict_stage is not None:
         fig.add_hline(y=result.threshold, line=FLOOR, row=1, col=1, annotation_text=f"insensitive ≥ {result.threshold:g}", annotation_position="bottom right")
+        fig.add_vline(x=result.verdict_stage, line=dict(color="#bbbbbb", width=1), row=1, col=1)
     fig.update_yaxes(range=[-0.5, 1.05])
-    what = {"cascading": "randomised from the top down to", "independent": "only this group randomised", "full": "randomised", "data": "model"}[result.mode]
+    what = {"cascading": "randomised from the top down to", "independent": "only this group randomised", "top_half": "randomised", "full": "randomised", "data": "model"}[result.mode]
     fig.update_xaxes(title=what, row=2)
     fig.update_layout(title=f"Maps vs the original ({result.mode} randomisation) — {result.target}", margin={**MARGIN, "t": 80}, height=height)
     return fig
