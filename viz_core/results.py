@@ -272,8 +272,9 @@ class Sanity:
     `maps` (S, M, h, w) are the signed maps, reduced for display; the similarities (S, M) are
     computed on the full maps against stage 0: Spearman rank correlation and SSIM, of absolute
     and of signed maps. `insensitive` lists the methods whose |map| rank correlation with the
-    original is still >= `threshold` at the last stage: their picture does not depend on what
-    the model learned.
+    original is still >= `threshold` at `verdict_stage` (cascading: where the top half of the
+    layer groups is random; None: no verdict): their picture barely depends on what the model
+    learned.
     """
 
     mode: str
@@ -288,14 +289,17 @@ class Sanity:
     insensitive: tuple[str, ...]
     image: np.ndarray
     target: str
+    verdict_stage: int | None = None
     params: dict[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
 
     def table(self) -> list[dict[str, Any]]:
-        """One row per method: its similarities at the last stage and whether it is insensitive."""
+        """One row per method: its similarities at the verdict stage (else the last), at the last stage, and the mark."""
+        at = self.verdict_stage if self.verdict_stage is not None else -1
         return [
-            {"method": name, "spearman |map|": float(self.spearman_abs[-1, j]), "spearman signed": float(self.spearman_signed[-1, j]),
-             "SSIM |map|": float(self.ssim_abs[-1, j]), "SSIM signed": float(self.ssim_signed[-1, j]), "insensitive": name in self.insensitive}
+            {"method": name, "stage": self.stages[at], "spearman |map|": float(self.spearman_abs[at, j]), "spearman signed": float(self.spearman_signed[at, j]),
+             "SSIM |map|": float(self.ssim_abs[at, j]), "SSIM signed": float(self.ssim_signed[at, j]),
+             "spearman |map|, last stage": float(self.spearman_abs[-1, j]), "insensitive": name in self.insensitive}
             for j, name in enumerate(self.methods)
         ]
 

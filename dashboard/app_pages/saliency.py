@@ -91,10 +91,10 @@ vanilla = maps["vanilla"]
 cam = maps["cam"]
 what = vanilla.target
 widgets.random_weights_warning(m, "the maps show how the architecture routes gradients, not learned evidence.")
-with widgets.guard("checking the maps against a randomised copy of the model"):  # cheap: the rules once more on a random copy
+with widgets.guard("checking the maps against a randomised copy of the model"):  # cheap: the rules once more on a half-random copy
     sanity = {row["method"]: row for row in resources.quick_sanity(selection.model_key, selection.image_key, target, m, selection.image).table()}
 for name in (n for n, row in sanity.items() if row["insensitive"]):
-    st.warning(f"**{vc.METHOD_LABELS[name]} is insensitive to the model here:** with every weight random its |map| keeps a rank correlation of {sanity[name]['spearman |map|']:.2f} with this one, so it shows the image more than what the model learned (Adebayo et al., 2018). See the **Trust** page.", icon=":material/gpp_maybe:")
+    st.warning(f"**{vc.METHOD_LABELS[name]} is insensitive to the model here:** with the top half of the network random its |map| keeps a rank correlation of {sanity[name]['spearman |map|']:.2f} with this one, so it shows the image more than what the model learned (Adebayo et al., 2018). See the **Trust** page.", icon=":material/gpp_maybe:")
 
 panels: list[tuple[str, np.ndarray, bool]] = []
 skipped: list[str] = []

@@ -213,20 +213,20 @@ def switch_curves(
     """
     steps = len(counts)
     out = np.empty((len(ranks), steps), np.float64)
-    ends = scores(m, torch.cat([start, end]), target).double().cpu().numpy()
-    out[:, 0], out[:, -1] = ends[0], ends[1]
-    jobs = [(j, s) for j in range(len(ranks)) for s in range(1, steps - 1)]
+    # the start and end pictures first (order 0 stands for all), then every inner point of every order
+    jobs = [(0, 0), (0, steps - 1)] + [(j, s) for j in range(len(ranks)) for s in range(1, steps - 1)]
     rank_t = [torch.as_tensor(r, device=start.device) for r in ranks]
-    done = 2
-    if on_picture is not None:
-        on_picture(done)
     for first in range(0, len(jobs), batch_size):
         chunk = jobs[first : first + batch_size]
         masks = torch.stack([rank_t[j] < int(counts[s]) for j, s in chunk])[:, None]  # (B, 1, H, W)
-        out[[j for j, _ in chunk], [s for _, s in chunk]] = scores(m, torch.where(masks, end, start), target).double().cpu().numpy()
-        done += len(chunk)
+        values = scores(m, torch.where(masks, end, start), target).double().cpu().numpy()
+        for index, ((j, s), value) in enumerate(zip(chunk, values), start=first):
+            if index < 2:  # the shared start / end picture
+                out[:, s] = value
+            else:
+                out[j, s] = value
         if on_picture is not None:
-            on_picture(done)
+            on_picture(first + len(chunk))
     return out
 
 

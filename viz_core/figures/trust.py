@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 
 from ..attribution.faithfulness import LABELS, MAGNITUDES, METHODS
 from ..results import Faithfulness, FaithfulnessSummary, Sanity
-from .base import MARGIN, cell, panel_grid
+from .base import MARGIN, cell, image_axes
 from .dispatch import draws
 from .display import DIVERGING, QUALITATIVE, SEQUENTIAL, normalised
 
@@ -34,7 +34,7 @@ def label(name: str) -> str:
 @draws(Faithfulness)
 def faithfulness_figure(result: Faithfulness, *, height: int = 380) -> go.Figure:
     """Deletion (left: lower is better) and insertion (right: higher is better) curves, areas in the legend."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=["Deletion: remove the top-ranked pixels (lower area = better)", "Insertion: reveal them on a blurred copy (higher area = better)"], horizontal_spacing=0.08)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=["Deletion: top-ranked removed (lower area = better)", "Insertion: revealed on a blur (higher area = better)"], horizontal_spacing=0.08)
     percent = result.fractions * 100
     for j, name in enumerate(result.methods):
         colour = method_colour(name)
@@ -51,7 +51,8 @@ def faithfulness_figure(result: Faithfulness, *, height: int = 380) -> go.Figure
     unit = "pixels" if result.params.get("patch", 1) == 1 else f"{result.params['patch']}-px patches"
     fig.update_xaxes(title=f"% of {unit} switched", range=[0, 100])
     fig.update_yaxes(title=result.target, row=1, col=1)
-    fig.update_layout(title=f"Deletion and insertion — {result.target}", margin={**MARGIN, "t": 70}, height=height, legend=dict(font=dict(size=11)))
+    fig.update_layout(title=f"Deletion and insertion — {result.target}", margin={**MARGIN, "t": 70, "b": 10}, height=height + 60,
+                      legend=dict(orientation="h", y=-0.2, yanchor="top", x=0.5, xanchor="center", font=dict(size=11)))
     return fig
 
 
@@ -96,30 +97,36 @@ def sanity_curves(result: Sanity, *, height: int = 560) -> go.Figure:
                            hovertemplate=f"{label(name)}<br>%{{x}}: %{{y:.3f}}<extra></extra>"),
                 row=k // 2 + 1, col=k % 2 + 1,
             )
-    if result.mode != "independent":
+    if result.verdict_stage is not None:
         fig.add_hline(y=result.threshold, line=FLOOR, row=1, col=1, annotation_text=f"insensitive ≥ {result.threshold:g}", annotation_position="bottom right")
+        fig.add_vline(x=result.verdict_stage, line=dict(color="#bbbbbb", width=1), row=1, col=1)
     fig.update_yaxes(range=[-0.5, 1.05])
-    what = {"cascading": "randomised from the top down to", "independent": "only this group randomised", "full": "randomised", "data": "model"}[result.mode]
+    what = {"cascading": "randomised from the top down to", "independent": "only this group randomised", "top_half": "randomised", "full": "randomised", "data": "model"}[result.mode]
     fig.update_xaxes(title=what, row=2)
     fig.update_layout(title=f"Maps vs the original ({result.mode} randomisation) — {result.target}", margin={**MARGIN, "t": 80}, height=height)
     return fig
 
 
-def sanity_grid(result: Sanity, *, absolute: bool = True, height_per_row: int = 110) -> go.Figure:
+def sanity_grid(result: Sanity, *, absolute: bool = True, height_per_row: int = 90) -> go.Figure:
     """Each method's map (rows) at each stage (columns): |map| or signed, each panel scaled by its own maximum."""
     stages, methods = list(result.stages), list(result.methods)
-    titles = [stage if j == 0 else "" for j in range(len(methods)) for stage in stages]
-    fig = panel_grid(titles, len(stages), height_per_row, f"Maps as the model is randomised ({result.mode}) — {result.target}", horizontal_spacing=0.005)
+    rows, columns = len(methods), len(stages)
+    titles = [stage if j == 0 else "" for j in range(rows) for stage in stages]
+    fig = make_subplots(rows=rows, cols=columns, subplot_titles=titles, horizontal_spacing=0.004, vertical_spacing=min(0.02, 0.2 / rows))
+    image_axes(fig)
+    fig.update_annotations(font_size=10)
     for j, name in enumerate(methods):
-        for s in range(len(stages)):
+        for s in range(columns):
             values = result.maps[s, j]
             z = normalised(np.abs(values), False) if absolute else normalised(values, True)
-            fig.add_trace(go.Heatmap(z=z, coloraxis="coloraxis", hovertemplate=f"{label(name)} · {stages[s]}<br>%{{z:.2f}}<extra></extra>"), **cell(j * len(stages) + s, len(stages)))
-    scale = dict(colorscale=SEQUENTIAL, cmin=0, cmax=1) if absolute else dict(colorscale=DIVERGING, cmin=-1, cmax=1)
-    fig.update_layout(coloraxis=dict(**scale, colorbar=dict(thickness=10, title="relative")), margin=dict(l=130, r=10, t=90, b=10))
-    fig.update_annotations(font=dict(size=10))
-    for j, name in enumerate(methods):  # row labels on the left
+            fig.add_trace(go.Heatmap(z=z, coloraxis="coloraxis", hovertemplate=f"{label(name)} · {stages[s]}<br>%{{z:.2f}}<extra></extra>"), **cell(j * columns + s, columns))
         axis = fig.get_subplot(j + 1, 1)
         fig.add_annotation(text=label(name) + (" ⚠" if name in result.insensitive else ""), xref="paper", yref=f"{axis.yaxis.plotly_name.replace('axis', '')} domain",
                            x=-0.005, y=0.5, xanchor="right", showarrow=False, font=dict(size=11))
+    scale = dict(colorscale=SEQUENTIAL, cmin=0, cmax=1) if absolute else dict(colorscale=DIVERGING, cmin=-1, cmax=1)
+    fig.update_layout(
+        title=dict(text=f"Maps as the model is randomised ({result.mode}) — {result.target}", y=0.995, yanchor="top"),
+        coloraxis=dict(**scale, colorbar=dict(thickness=10, title="relative")),
+        margin=dict(l=130, r=10, t=70, b=10), height=rows * height_per_row + 80, showlegend=False,
+    )
     return fig

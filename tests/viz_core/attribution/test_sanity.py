@@ -29,7 +29,7 @@ def test_a_map_of_the_input_alone_is_marked_insensitive_and_the_gradient_is_not(
     np.testing.assert_allclose(result.spearman_abs[:, 1], 1.0)
     np.testing.assert_allclose(result.ssim_signed[:, 1], 1.0, atol=1e-9)
     assert "edges" in result.insensitive and "vanilla" not in result.insensitive
-    assert abs(result.spearman_abs[-1, 0]) < result.threshold
+    assert result.verdict_stage == 2 and abs(result.spearman_abs[2, 0]) < result.threshold
     assert result.spearman_abs[0, 0] == pytest.approx(1.0)
     assert any("edges" in note and "insensitive" in note for note in result.notes)
     rows = {row["method"]: row for row in result.table()}
@@ -49,16 +49,20 @@ def test_the_shared_model_is_never_changed() -> None:
     assert not torch.equal(dict(copy.model.named_parameters())["fc.weight"], before["fc.weight"])
 
 
-def test_full_equals_the_last_cascading_stage_and_independent_the_first() -> None:
+def test_full_and_top_half_equal_their_cascading_stages_and_independent_the_first() -> None:
     m = nets.tiny_cnn()
     methods = ("vanilla", "guided", "deconvnet", "saliency")
     cascading = vc.model_randomisation(m, X, 2, mode="cascading", methods=methods, seed=5)
     full = vc.model_randomisation(m, X, 2, mode="full", methods=methods, seed=5)
+    half = vc.model_randomisation(m, X, 2, mode="top_half", methods=methods, seed=5)
     independent = vc.model_randomisation(m, X, 2, mode="independent", methods=methods, seed=5)
     np.testing.assert_allclose(full.spearman_abs[-1], cascading.spearman_abs[-1])
     np.testing.assert_allclose(full.maps[-1], cascading.maps[-1])
+    assert cascading.verdict_stage == 2 and half.stages[1] == "top 2 of 3 groups (down to conv2)"  # 3 groups: fc, conv2, conv1
+    np.testing.assert_allclose(half.maps[1], cascading.maps[2])
+    np.testing.assert_allclose(half.spearman_abs[1], cascading.spearman_abs[2])
     np.testing.assert_allclose(independent.maps[1], cascading.maps[1])  # both: only the classifier random
-    assert independent.stages == cascading.stages and independent.insensitive == ()
+    assert independent.stages == cascading.stages and independent.insensitive == () and independent.verdict_stage is None
     assert full.stages == ("original", "all layers")
     other_seed = vc.model_randomisation(m, X, 2, mode="full", methods=methods, seed=6)
     assert not np.allclose(other_seed.maps[-1], full.maps[-1])

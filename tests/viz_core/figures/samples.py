@@ -164,7 +164,7 @@ def sanity() -> R.Sanity:
     rho = np.array([[1.0, 1.0], [0.9, 0.4], [0.8, 0.1]])
     return R.Sanity(
         mode="cascading", methods=("guided", "vanilla"), stages=("original", "fc", "conv1"), maps=np.random.default_rng(0).normal(size=(3, 2, H, W)).astype(np.float32),
-        spearman_abs=rho, spearman_signed=rho, ssim_abs=rho, ssim_signed=rho, threshold=0.5, insensitive=("guided",), image=picture(), target="class 1 'cat' (logit)",
+        spearman_abs=rho, spearman_signed=rho, ssim_abs=rho, ssim_signed=rho, threshold=0.5, insensitive=("guided",), verdict_stage=1, image=picture(), target="class 1 'cat' (logit)",
     )
 
 
