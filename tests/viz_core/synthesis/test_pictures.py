@@ -146,3 +146,28 @@ def test_diverse_pictures_are_several_and_differ(tiny: vc.LoadedModel) -> None:
     assert -1.0 <= result.metrics["gram_similarity"] <= 1.0
     with pytest.raises(SettingsError):
         vc.diverse(tiny, vc.unit("conv", 1), count=1)
+
+
+@pytest.fixture(scope="module")
+def lite2() -> vc.LoadedModel:
+    return vc.load_model("efficientnet_lite2")
+
+
+@pytest.mark.slow
+def test_a_default_class_model_made_on_lite0_is_recognised_by_lite2(lite0: vc.LoadedModel, lite2: vc.LoadedModel) -> None:
+    # the bench's transfer check for one class (balloon: Lite2 p = 0.72 when measured), default Ascent
+    from bench.bench_pictures import judge
+
+    result = vc.class_model(lite0, 417)
+    assert result.params["param"] == "maco" and result.importance is not None
+    (verdict,) = judge([lite2], result.image, 417)
+    assert verdict["hit"], verdict
+
+
+@pytest.mark.slow
+def test_default_style_transfer_is_closer_to_the_style_on_a_model_it_never_saw(lite0: vc.LoadedModel, lite2: vc.LoadedModel) -> None:
+    # the bench's style metric at 128 px: Lite2 Gram distance to the style, relative to the content
+    # photo's own; measured 0.23 with the defaults and 0.62 with Style.gatys()
+    from bench.bench_pictures import style_ratio
+
+    assert style_ratio(lite0, lite2, vc.Style(size=128))["ratio"] < 0.4
