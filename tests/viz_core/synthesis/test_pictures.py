@@ -46,18 +46,22 @@ def test_natural_magnitude_falls_with_frequency() -> None:
     assert magnitude[1, 1] > 10 * magnitude[16, 16]  # photos: most energy at low frequencies
 
 
-def test_crops_cut_the_drawn_box_and_resample_it() -> None:
+@pytest.mark.parametrize("degrees", [0.0, 1e-6])  # whole-pixel slices, and the grid_sample path
+def test_crops_cut_the_drawn_box_and_resample_it(degrees: float) -> None:
     # a horizontal ramp: a crop of side s centred at cx (grid units) spans x in [cx - s, cx + s]
     ramp = torch.linspace(-1, 1, 64).view(1, 1, 1, 64).expand(3, 3, 64, 64).contiguous()
-    out = T.crops((16, 16), area=(0.25, 0.25))(ramp, torch.Generator().manual_seed(0))
-    draws = torch.Generator().manual_seed(0)
+    out = T.crops((16, 16), area=(0.25, 0.25), degrees=degrees)(ramp, torch.Generator().manual_seed(0))
+    draws = torch.Generator().manual_seed(0)  # replay: side (fixed here), centre x, centre y[, angle]
+    side = 0.5
     for i in range(3):
-        side = 0.5 + 0 * float(torch.rand((), generator=draws))  # the side's draw (fixed: low == high)
+        torch.rand((), generator=draws)
         cx = (side - 1) + (2 - 2 * side) * float(torch.rand((), generator=draws))
-        float(torch.rand((), generator=draws))  # cy
+        torch.rand((), generator=draws)
+        if degrees:
+            torch.rand((), generator=draws)
         row = out[i, 0, 8]
-        assert float(row[0]) == pytest.approx(cx - side + side / 16, abs=0.02)  # first pixel centre
-        assert float(row[-1]) == pytest.approx(cx + side - side / 16, abs=0.02)
+        assert float(row[0]) == pytest.approx(cx - side + side / 16, abs=0.04)  # first pixel centre
+        assert float(row[-1]) == pytest.approx(cx + side - side / 16, abs=0.04)
     assert out.shape == (3, 3, 16, 16)
 
 
