@@ -47,7 +47,7 @@ with st.form("class-model"):
     views = st.columns(5)
     batch = views[0].slider("Views per step", 1, 8, 4, key="cm-batch", help="Random crops of the picture seen in one batch each step.", bind="query-params")
     crop_area = views[1].slider("Smallest crop (% of picture)", 0, 100, 25, step=5, key="cm-crop", help="0: no crops; one jittered, scaled, rotated view instead.", bind="query-params")
-    rotate = views[2].slider("Rotation (±°)", 0.0, 30.0, 5.0, step=1.0, key="cm-rotate", bind="query-params")
+    rotate = views[2].slider("Rotation (±°)", 0.0, 30.0, 0.0, step=1.0, key="cm-rotate", bind="query-params")
     schedule = views[3].selectbox("LR schedule", ["cosine", "constant"], key="cm-schedule", bind="query-params")
     seed = views[4].number_input("Seed", 0, 10_000, 0, key="cm-seed", bind="query-params")
     with st.expander("Without crops: jitter and scale · pixel priors · accentuation budget"):

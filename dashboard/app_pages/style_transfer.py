@@ -25,8 +25,19 @@ widgets.page_header(
     "**Default layers** come from the model's stages (timm's `feature_info`): style on up to five of them from "
     "shallow (fine texture) to deep (large motifs), as Gatys et al. used conv1_1 … conv5_1; content on the "
     "second-deepest, like their conv4_2.\n\n"
-    "**Optimisers**: L-BFGS (as in the paper; fast to converge) or Adam. Starting from the content image keeps the "
-    "layout and converges sooner than starting from noise. Smaller pictures run faster.",
+    "**Defaults that show the style**: the picture is a decorrelated Fourier image optimised by Adam while "
+    "shifted by a few random pixels each step, with a strong total-variation prior. Matching raw pixels with "
+    "L-BFGS (Gatys et al.'s setting, still available) drives this network's style loss down by filling the picture "
+    "with high-frequency noise that only this network reads as the style: measured on Lite2, a model not used "
+    "for the optimisation, the jittered Fourier picture is about twice as close to the style's Gram matrices "
+    "(bench/bench_pictures.py).\n\n"
+    "**SWAG** (Wang, Li & Vasconcelos 2021): a softmax over each layer's activations before the Gram matrices, "
+    "proposed for networks with peaky activations. On this model it did not bring the result closer to the "
+    "style on Lite2, so it is off by default.\n\n"
+    "**Texture synthesis**: set the content weight to 0 and start from noise: the picture then takes only the "
+    "style's statistics.\n\n"
+    "Starting from the content image keeps the layout and converges sooner than starting from noise. Smaller "
+    "pictures run faster.",
 )
 selection = widgets.current()
 m = selection.model
@@ -63,11 +74,14 @@ with st.form("style-form"):
     with top[1]:
         style_name, style, style_key = picker("Style image", DEFAULT_STYLE, "style-style")
     cols = st.columns(4)
-    optimizer = cols[0].radio("Optimiser", ["lbfgs", "adam"], format_func={"lbfgs": "L-BFGS", "adam": "Adam"}.get, key="style-opt", bind="query-params")
+    optimizer = cols[0].radio("Optimiser", ["adam", "lbfgs"], format_func={"lbfgs": "L-BFGS", "adam": "Adam"}.get, key="style-opt", bind="query-params")
     steps = int(cols[0].number_input("Steps", 5, 500, 200, 5, key="style-steps", bind="query-params"))
+    param = cols[0].radio("Picture", ["fourier", "pixels"], format_func={"fourier": "Fourier (decorrelated)", "pixels": "Pixels (Gatys)"}.get, key="style-param", bind="query-params")
     style_weight = cols[1].select_slider("Style weight", [0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0], value=100.0, key="style-sw", bind="query-params")
     content_weight = cols[1].select_slider("Content weight", [0.0, 0.1, 0.3, 1.0, 3.0, 10.0], value=1.0, key="style-cw", bind="query-params")
-    tv_weight = cols[1].select_slider("Total-variation weight", [0.0, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0], value=10.0, key="style-tv", bind="query-params")
+    tv_weight = cols[1].select_slider("Total-variation weight", [0.0, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0], value=100.0, key="style-tv", bind="query-params")
+    jitter = cols[2].slider("Jitter (px per step)", 0, 16, 4, key="style-jitter", help="A random shift each step: keeps the optimiser from matching the style with noise.", bind="query-params")
+    swag = cols[2].checkbox("SWAG softmax (Wang 2021)", value=False, key="style-swag", help="Softmax over each layer's activations before the Gram matrices.", bind="query-params")
     init = cols[2].radio("Start from", ["content", "noise"], key="style-init", bind="query-params")
     seed = int(cols[2].number_input("Seed (noise start)", 0, 2**31 - 1, 0, key="style-seed", bind="query-params"))
     sizes = [height] if has_tokens else sorted({128, 160, 192, height})
@@ -100,6 +114,9 @@ settings = vc.Style(
     init=init,
     seed=seed,
     size=None if size == height else size,
+    param=param,
+    jitter=jitter,
+    softmax=1.0 if swag else None,
 )
 run_key = (selection.model_key, content_key, style_key, settings)
 if submitted:

@@ -102,15 +102,19 @@ class Fourier:
     three channels are mixed through the ImageNet colour covariance, and a sigmoid maps to [0, 1].
     """
 
-    def __init__(self, size: tuple[int, int], sd: float = 0.01, decay: float = 1.0, decorrelate: bool = True, generator: torch.Generator | None = None, count: int = 1) -> None:
+    def __init__(self, size: tuple[int, int], sd: float = 0.01, decay: float = 1.0, decorrelate: bool = True, generator: torch.Generator | None = None, count: int = 1, init: np.ndarray | torch.Tensor | None = None) -> None:
         height, width = size
         self.size = (int(height), int(width))
         freqs = _frequencies(height, width)
         self._scale = 1.0 / torch.clamp(freqs, min=1.0 / max(height, width)) ** decay
         self._scale = self._scale * math.sqrt(height * width)
-        self.spectrum = _normal((count, 3, height, width // 2 + 1, 2), generator, sd).requires_grad_(True)
+        if init is not None:  # the spectrum that renders `init` (HxWx3 in [0, 1]) exactly
+            start = torch.view_as_real(4.0 * to_spectrum(init, decorrelate) / self._scale).expand(count, -1, -1, -1, -1)
+        else:
+            start = _normal((count, 3, height, width // 2 + 1, 2), generator, sd)
+        self.spectrum = start.clone().contiguous().requires_grad_(True)
         self._decorrelate = decorrelate
-        self._desc = {"param": "fourier", "sd": sd, "decay": decay, "decorrelate": decorrelate}
+        self._desc = {"param": "fourier", "sd": sd, "decay": decay, "decorrelate": decorrelate, **({"init": "image"} if init is not None else {})}
 
     def tensors(self) -> list[torch.Tensor]:
         return [self.spectrum]
@@ -278,9 +282,10 @@ def pixels(size: tuple[int, int], init: np.ndarray | torch.Tensor | None = None,
     return Pixels(size, init, sd, generator)
 
 
-def fourier(size: tuple[int, int], sd: float = 0.01, decay: float = 1.0, decorrelate: bool = True, generator: torch.Generator | None = None, count: int = 1) -> Fourier:
-    """Decorrelated Fourier parameterisation of an HxW picture (Olah et al. 2017); `count` pictures at once."""
-    return Fourier(size, sd, decay, decorrelate, generator, count)
+def fourier(size: tuple[int, int], sd: float = 0.01, decay: float = 1.0, decorrelate: bool = True, generator: torch.Generator | None = None, count: int = 1, init: np.ndarray | torch.Tensor | None = None) -> Fourier:
+    """Decorrelated Fourier parameterisation of an HxW picture (Olah et al. 2017); `count` pictures
+    at once; `init` (HxWx3 in [0, 1]) starts from that picture instead of near-grey noise."""
+    return Fourier(size, sd, decay, decorrelate, generator, count, init)
 
 
 def perturbation(image01: np.ndarray | torch.Tensor, eps: float, norm: str = "linf", random_start: bool = False, generator: torch.Generator | None = None) -> Perturbation:

@@ -22,7 +22,7 @@ class Ascent:
     Defaults (measured in bench/bench_pictures.py: class models made on Lite0 that Lite1 and
     Lite2 also recognise): MACO's phase-only parameterisation with a natural magnitude spectrum
     (Fel et al. 2023), a batch of 4 random crops per step (each at least 25 % of the picture,
-    seen at 0.72 of the model's input size, 160 px on Lite0, rotated up to ±`rotate`°), Adam at lr 0.5 on the phases with a cosine decay.
+    seen at 0.72 of the model's input size, 160 px on Lite0, not rotated), Adam at lr 0.5 on the phases with a cosine decay.
     `Ascent.lucid()` gives the earlier Olah et al. (2017) settings: a decorrelated Fourier
     picture, one view per step shifted ±`jitter` px, zoomed ±`scale` and rotated ±`rotate`°.
 
@@ -38,7 +38,7 @@ class Ascent:
     lr: float = 0.5
     param: str = "maco"
     jitter: int = 8
-    rotate: float = 5.0
+    rotate: float = 0.0
     scale: float = 0.1
     batch: int = 4
     crop_area: float = 0.25
@@ -55,7 +55,7 @@ class Ascent:
     @classmethod
     def lucid(cls, **overrides: Any) -> "Ascent":
         """The Lucid-era settings (Olah et al. 2017) convlens used before MACO: one jittered view per step."""
-        return replace(cls(steps=128, lr=0.05, param="fourier", batch=1, crop_area=0.0, view_scale=1.0, schedule="constant"), **overrides)
+        return replace(cls(steps=128, lr=0.05, param="fourier", rotate=5.0, batch=1, crop_area=0.0, view_scale=1.0, schedule="constant"), **overrides)
 
     @classmethod
     def pixels(cls, **overrides: Any) -> "Ascent":
@@ -80,7 +80,7 @@ class Accent:
     batch: int = 4
     crop_area: float = 0.5
     view_scale: float = 1.0
-    rotate: float = 5.0
+    rotate: float = 0.0
     noise: float = 0.0
     jitter: int = 8
     scale: float = 0.1
@@ -118,8 +118,17 @@ class Dream:
 class Style:
     """Neural style: layers (None: the model's defaults), loss weights and the optimisation.
 
+    Defaults (measured in bench/bench_pictures.py: the Gram distance to the style on Lite2, a
+    model not used for the optimisation): a decorrelated Fourier picture optimised by Adam
+    while jittered by up to ±4 px each step, with a strong total-variation prior. Without the
+    jitter and the Fourier basis, Gram matrices of this network's peaky features are matched by
+    high-frequency noise that only Lite0 reads as the style. `Style.gatys()` gives the earlier
+    pixels + L-BFGS settings (Gatys et al. 2016).
+
     size: side of the square picture (None: the model's input size; CNNs only); lr None: the
-    optimiser's own default; init "content" or "noise".
+    optimiser's own default; init "content" or "noise"; softmax: the temperature of SWAG's
+    activation smoothing before the Gram matrices (Wang et al. 2021), None for plain Gram
+    matrices; param "fourier" or "pixels"; jitter: random shift in px each step.
     """
 
     content_layer: str | None = None
@@ -127,14 +136,21 @@ class Style:
     style_weights: tuple[float, ...] | None = None
     content_weight: float = 1.0
     style_weight: float = 100.0
-    tv_weight: float = 10.0
+    tv_weight: float = 100.0
     steps: int = 200
-    optimizer: str = "lbfgs"
+    optimizer: str = "adam"
     lr: float | None = None
     init: str = "content"
     seed: int = 0
     size: int | None = None
     softmax: float | None = None
+    param: str = "fourier"
+    jitter: int = 4
+
+    @classmethod
+    def gatys(cls, **overrides: Any) -> "Style":
+        """The earlier settings: raw pixels, L-BFGS, no jitter, TV weight 10 (Gatys et al. 2016)."""
+        return replace(cls(tv_weight=10.0, optimizer="lbfgs", param="pixels", jitter=0), **overrides)
 
 
 def configure(kind: type[S], settings: S | None, overrides: dict[str, Any]) -> S:

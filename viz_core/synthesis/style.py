@@ -24,13 +24,15 @@ from ..layers import Geometry, find_layer, fixed_input_size, style_layers
 from ..results import OnStep, StyleTransfer
 from .engine import OPTIMIZERS, StepState, make_generator, optimize_image, reference_activations
 from .objectives import Objective, feature_match, gram, gram_match, total_variation
-from .params import pixels
+from .params import fourier, pixels
+from .transforms import shift
 from .settings import Style, as_params, configure
 
 if TYPE_CHECKING:
     from ..hub import LoadedModel
 
 DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02, "sgd": 10.0}
+FOURIER_ADAM_LR = 0.05
 
 
 def _geometries(m: "LoadedModel", layers: Sequence[str]) -> dict[str, Geometry]:
@@ -120,7 +122,14 @@ def style_transfer(
     generator = make_generator(s.seed)
     start = content01 if s.init == "content" else torch.rand((*size_hw, 3), generator=generator).numpy()
     # a contiguous 1x3xHxW start: L-BFGS views the gradient flat, which a permuted array would break
-    param = pixels(size_hw, init=torch.as_tensor(np.asarray(start, dtype=np.float32)).permute(2, 0, 1)[None].contiguous())  # type: ignore[arg-type]
+    start01 = torch.as_tensor(np.asarray(start, dtype=np.float32)).permute(2, 0, 1)[None].contiguous()
+    if s.param not in ("pixels", "fourier"):
+        raise SettingsError(f"Unknown parameterisation '{s.param}'.", "Use 'pixels' (Gatys et al.) or 'fourier'.")
+    if s.param == "pixels":
+        param = pixels(size_hw, init=start01)  # type: ignore[arg-type]
+    else:  # from noise: the Fourier picture's own near-grey start, not white noise it would have to remove
+        param = fourier(size_hw, init=start01 if s.init == "content" else None, generator=generator)  # type: ignore[arg-type]
+    transforms = [shift(s.jitter)] if s.jitter > 0 else []
     curves: dict[str, list[float]] = {"content": [], "style": [], "tv": []}
 
     def record(state: StepState) -> None:
@@ -129,11 +138,12 @@ def style_transfer(
         curves["tv"].append(state.probes["tv"])
 
     started = time.perf_counter()
-    lr = DEFAULT_LR[s.optimizer] if s.lr is None else s.lr
+    lr = (FOURIER_ADAM_LR if s.param == "fourier" and s.optimizer == "adam" else DEFAULT_LR[s.optimizer]) if s.lr is None else s.lr
     result = optimize_image(
         m,
         objective,
         param,
+        transforms,
         steps=s.steps,
         lr=lr,
         optimizer=s.optimizer,
@@ -149,7 +159,9 @@ def style_transfer(
     # the losses of the picture returned, measured afresh (the engine scores the weighted sum only)
     refs = {k: style_refs[k] for k in chosen_styles}
     end = losses(m, picture.astype(np.float32) / 255.0, content_refs[content_layer], content_layer, refs, layer_weights, geometries)
-    begin = losses(m, np.asarray(start, dtype=np.float32), content_refs[content_layer], content_layer, refs, layer_weights, geometries)
+    with torch.no_grad():
+        first = param.render()[0].permute(1, 2, 0).numpy() if s.param == "fourier" and s.init == "noise" else np.asarray(start, dtype=np.float32)
+    begin = losses(m, first, content_refs[content_layer], content_layer, refs, layer_weights, geometries)
     return StyleTransfer(
         image=picture,
         final_image=result.final_image,

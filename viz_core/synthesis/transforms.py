@@ -96,8 +96,8 @@ def crops(size: tuple[int, int], area: tuple[float, float] = (0.35, 1.0), degree
     """A random square-ish crop of each picture of the batch, resampled to `size` (one grid_sample).
 
     Each crop covers a uniformly drawn fraction of the picture's *side* in [sqrt(area[0]),
-    sqrt(area[1])], sits uniformly inside it, is rotated by up to ±`degrees` and gets Gaussian
-    pixel noise of standard deviation `noise`. Why: a class model must hold for every view of it,
+    sqrt(area[1])], sits uniformly inside it, is rotated by up to ±`degrees` (without rotation the
+    box is cut on whole pixels and resized, which is cheaper) and gets Gaussian pixel noise of standard deviation `noise`. Why: a class model must hold for every view of it,
     close-ups and wholes, as in the batched random crops of MACO (Fel et al. 2023); features that
     only one exact framing excites are the network's quirks, and they do not transfer.
     """
@@ -106,14 +106,23 @@ def crops(size: tuple[int, int], area: tuple[float, float] = (0.35, 1.0), degree
         raise ValueError(f"crop area must satisfy 0 < low <= high <= 1 (got {area})")
 
     def apply(image: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        thetas = []
-        for _ in range(image.shape[0]):
+        height, width = image.shape[-2:]
+        thetas, views = [], []
+        for i in range(image.shape[0]):
             side = _uniform(generator, low, high)
             cx, cy = _uniform(generator, side - 1.0, 1.0 - side), _uniform(generator, side - 1.0, 1.0 - side)
-            angle = math.radians(_uniform(generator, -degrees, degrees)) if degrees > 0 else 0.0
-            cos, sin = math.cos(angle) * side, math.sin(angle) * side
-            thetas.append([[cos, -sin, cx], [sin, cos, cy]])
-        out = _resample(image, thetas, size)
+            if degrees > 0:
+                angle = math.radians(_uniform(generator, -degrees, degrees))
+                cos, sin = math.cos(angle) * side, math.sin(angle) * side
+                thetas.append([[cos, -sin, cx], [sin, cos, cy]])
+                continue
+            # no rotation: slice the box (whole pixels) and resize it, ~3x cheaper than grid_sample's backward
+            box_h, box_w = max(1, round(side * height)), max(1, round(side * width))
+            top = min(max(0, round((cy + 1 - side) / 2 * height)), height - box_h)
+            left = min(max(0, round((cx + 1 - side) / 2 * width)), width - box_w)
+            crop = image[i : i + 1, :, top : top + box_h, left : left + box_w]
+            views.append(crop if (box_h, box_w) == tuple(size) else F.interpolate(crop, size=size, mode="bilinear", align_corners=False))
+        out = _resample(image, thetas, size) if thetas else torch.cat(views)
         if noise > 0:
             out = out + noise * torch.randn(out.shape, generator=generator).to(out)
         return out
