@@ -358,7 +358,7 @@ def default_layer(m: "LoadedModel", purpose: str) -> str:
             return tokens[len(tokens) // 2].path
         raise LayerError(f"{m.name} has no layer with spatial units to rank.", "Top patches need a conv or token layer.")
     if purpose in _DEPTH:
-        blocks = stage_blocks(m)
+        blocks = stage_blocks(m) or [info.path for info in layers if info.path in m.stages and position_grid(info) is not None]  # small nets: their stages
         if not blocks:
             raise LayerError(f"{m.name} has no block with a spatial map or tokens.", "Pick a layer on the Layers page.")
         return blocks[int(_DEPTH[purpose] * (len(blocks) - 1) + 0.5)]

@@ -125,3 +125,10 @@ def test_one_target_vocabulary(random_cnn: vc.LoadedModel) -> None:
         vc.centre_unit(random_cnn, "fc", 0)
     with pytest.raises(vc.TargetError, match="kind"):
         vc.from_spec({"kind": "pixel"})
+
+
+def test_default_layers_of_a_net_without_stage_blocks() -> None:
+    """digits_cnn has no timm-style blocks: its feature_info stages stand in, in depth order."""
+    m = vc.load_model("digits_cnn")
+    assert vc.default_layer(m, "unit") in m.stages
+    assert m.stages.index(vc.default_layer(m, "neuron")) >= m.stages.index(vc.default_layer(m, "deepdream"))
