@@ -52,7 +52,7 @@ def run(m: vc.LoadedModel) -> list[Row]:
     for rule in vc.RULES:
         cases.append((f"backprop {rule} (class logit)", lambda rule=rule: vc.backprop(m, x, TARGET, rule=rule), fb1, "forward+backward b=1", 5))
     cases.append(("backprop guided (unit blocks.3 ch 5)", lambda: vc.backprop(m, x, vc.unit("blocks.3", 5), rule="guided"), fb1, "forward+backward b=1", 5))
-    cases.append((f"grad_cam ({vc.default_layer(m, "grad_cam")})", lambda: vc.grad_cam(m, x, TARGET), fb1, "forward+backward b=1", 5))
+    cases.append((f"grad_cam ({vc.default_layer(m, 'grad_cam')})", lambda: vc.grad_cam(m, x, TARGET), fb1, "forward+backward b=1", 5))
     cases.append(("smoothgrad n=16, batch 8", lambda: vc.smoothgrad(m, x, TARGET, samples=16, batch_size=8), _forward_backward(m, 8, 2), "2×forward+backward b=8", 3))
     cases.append(("integrated_gradients steps=16, batch 8", lambda: vc.integrated_gradients(m, x, TARGET, steps=16, batch_size=8), _forward_backward(m, 8, 2), "2×forward+backward b=8", 3))
     copies = vc.occlusion(m, x, TARGET, patch=32, stride=16).score.size
