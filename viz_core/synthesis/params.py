@@ -79,7 +79,13 @@ class Pixels:
         return [self.pixels]
 
     def render(self) -> torch.Tensor:
-        return self.pixels.clamp(0, 1)
+        """The pixels in [0, 1], with the gradient passed straight through the clip.
+
+        Why: `clamp`'s gradient is 0 at its bounds, so a pixel that starts at exactly 0 or 1 (black
+        or white in a photo, every pixel of a binary picture) would never move; `project` keeps
+        the values in range after each step instead.
+        """
+        return self.pixels + (self.pixels.clamp(0, 1) - self.pixels).detach()
 
     def project(self) -> None:
         self.pixels.clamp_(0, 1)

@@ -178,3 +178,12 @@ def test_step_callbacks_see_every_step_with_probe_values_and_can_stop(tiny: vc.L
     for _, score, probes in seen:  # the probes are the terms of this very forward
         assert score == pytest.approx(probes["logit"] - probes["l2"], abs=1e-6)
     assert count_hooks(tiny.model) == 0
+
+
+def test_pixels_at_black_or_white_still_get_a_gradient() -> None:
+    """clamp's gradient is 0 at its bounds: a binary start would never move without the straight-through clip."""
+    start = torch.tensor([0.0, 1.0, 0.5]).reshape(1, 3, 1, 1).expand(1, 3, 2, 2).contiguous()
+    param = pixels((2, 2), init=start)
+    (grad,) = torch.autograd.grad((param.render() * torch.tensor([1.0, -1.0, 1.0]).reshape(1, 3, 1, 1)).sum(), param.tensors())
+    assert torch.equal(grad, torch.tensor([1.0, -1.0, 1.0]).reshape(1, 3, 1, 1).expand(1, 3, 2, 2))
+    assert torch.equal(param.render(), start)
