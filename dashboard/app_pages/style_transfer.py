@@ -78,7 +78,7 @@ with st.form("style-form"):
     steps = int(cols[0].number_input("Steps", 5, 500, 200, 5, key="style-steps", bind="query-params"))
     param = cols[0].radio("Picture", ["fourier", "pixels"], format_func={"fourier": "Fourier (decorrelated)", "pixels": "Pixels (Gatys)"}.get, key="style-param", bind="query-params")
     style_weight = cols[1].select_slider("Style weight", [0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0], value=100.0, key="style-sw", bind="query-params")
-    content_weight = cols[1].select_slider("Content weight", [0.0, 0.1, 0.3, 1.0, 3.0, 10.0], value=1.0, key="style-cw", bind="query-params")
+    content_weight = cols[1].select_slider("Content weight", [0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0], value=vc.Style().content_weight, key="style-cw", bind="query-params")
     tv_weight = cols[1].select_slider("Total-variation weight", [0.0, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0], value=100.0, key="style-tv", bind="query-params")
     jitter = cols[2].slider("Jitter (px per step)", 0, 16, 4, key="style-jitter", help="A random shift each step: keeps the optimiser from matching the style with noise.", bind="query-params")
     swag = cols[2].checkbox("SWAG softmax (Wang 2021)", value=False, key="style-swag", help="Softmax over each layer's activations before the Gram matrices.", bind="query-params")

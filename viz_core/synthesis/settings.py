@@ -122,8 +122,10 @@ class Style:
     model not used for the optimisation): a decorrelated Fourier picture optimised by Adam
     while jittered by up to ±4 px each step, with a strong total-variation prior. Without the
     jitter and the Fourier basis, Gram matrices of this network's peaky features are matched by
-    high-frequency noise that only Lite0 reads as the style. `Style.gatys()` gives the earlier
-    pixels + L-BFGS settings (Gatys et al. 2016).
+    high-frequency noise that only Lite0 reads as the style. Content weight 10: at 1 the content
+    loss ends above a blank picture's (1.08 on the cat), at 10 it ends at 0.83 while the Gram loss
+    still falls 94 % (Lite2 distance 0.33 of the content photo's, against 0.53 for the old
+    default). `Style.gatys()` gives the earlier pixels + L-BFGS settings (Gatys et al. 2016).
 
     size: side of the square picture (None: the model's input size; CNNs only); lr None: the
     optimiser's own default; init "content" or "noise"; softmax: the temperature of SWAG's
@@ -134,7 +136,7 @@ class Style:
     content_layer: str | None = None
     style_layers: tuple[str, ...] | None = None
     style_weights: tuple[float, ...] | None = None
-    content_weight: float = 1.0
+    content_weight: float = 10.0
     style_weight: float = 100.0
     tv_weight: float = 100.0
     steps: int = 200
@@ -149,8 +151,8 @@ class Style:
 
     @classmethod
     def gatys(cls, **overrides: Any) -> "Style":
-        """The earlier settings: raw pixels, L-BFGS, no jitter, TV weight 10 (Gatys et al. 2016)."""
-        return replace(cls(tv_weight=10.0, optimizer="lbfgs", param="pixels", jitter=0), **overrides)
+        """The earlier settings: raw pixels, L-BFGS, no jitter, content weight 1, TV weight 10 (Gatys et al. 2016)."""
+        return replace(cls(content_weight=1.0, tv_weight=10.0, optimizer="lbfgs", param="pixels", jitter=0), **overrides)
 
 
 def configure(kind: type[S], settings: S | None, overrides: dict[str, Any]) -> S:
