@@ -9,15 +9,13 @@ method is timed alternately with its own denominator and the ratio is of the two
 """
 from __future__ import annotations
 
-import statistics
-import time
 from collections.abc import Callable
 
 import torch
 
 import viz_core as vc
 
-from .common import Row, example_batch, paired
+from .common import Row, batched_forwards, example_batch, paired
 
 TOPIC = "attribution"
 TARGET = 281
@@ -34,17 +32,6 @@ def _forward_backward(m: vc.LoadedModel, batch: int, times: int = 1) -> Callable
     return run
 
 
-def _forwards(m: vc.LoadedModel, copies: int, batch: int) -> Callable[[], None]:
-    x = example_batch(m, 1)
-
-    def run() -> None:
-        with torch.inference_mode():
-            for start in range(0, copies, batch):
-                m.model(x.repeat(min(batch, copies - start), 1, 1, 1))
-
-    return run
-
-
 def run(m: vc.LoadedModel) -> list[Row]:
     x = example_batch(m, 1)
     fb1 = _forward_backward(m, 1)
@@ -57,7 +44,7 @@ def run(m: vc.LoadedModel) -> list[Row]:
     cases.append(("integrated_gradients steps=16, batch 8", lambda: vc.integrated_gradients(m, x, TARGET, steps=16, batch_size=8), _forward_backward(m, 8, 2), "2×forward+backward b=8", 3))
     copies = vc.occlusion(m, x, TARGET, patch=32, stride=16).score.size
     cases.append(
-        (f"occlusion patch 32 stride 16 ({copies} copies)", lambda: vc.occlusion(m, x, TARGET, patch=32, stride=16, batch_size=32), _forwards(m, copies, 32), f"{copies} images, forward b=32", 3)
+        (f"occlusion patch 32 stride 16 ({copies} copies)", lambda: vc.occlusion(m, x, TARGET, patch=32, stride=16, batch_size=32), batched_forwards(m, copies, 32), f"{copies} images, forward b=32", 3)
     )
     rows = []
     for name, method, denominator, label, repeats in cases:

@@ -126,7 +126,7 @@ def run(m: vc.LoadedModel) -> list[Row]:
     per_class = "; ".join(f"{r['name']} {r['judges'][0]['p']:.2f}/{r['judges'][1]['p']:.2f}" for r in rows)
     per_step, per_fb = step_ratio(m, vc.Ascent())
     out = [
-        Row(TOPIC, f"class model step, default Ascent (batch {vc.Ascent().batch} views)", per_step, f"forward+backward of that batch (interleaved)", per_step / per_fb, f"f+b {per_fb * 1e3:.0f} ms"),
+        Row(TOPIC, f"class model step, default Ascent (batch {vc.Ascent().batch} views)", per_step, "forward+backward of that batch (interleaved)", per_step / per_fb, f"f+b {per_fb * 1e3:.0f} ms"),
         Row(TOPIC, f"class model transfer: top-1 on Lite1 and Lite2 for {s['both']:.0f}/{len(rows)} classes (Lite1 {s['lite1']:.0f}, Lite2 {s['lite2']:.0f})", s["seconds"], "forward+backward b=1", s["seconds"] / unit, f"median s/picture; p Lite1/Lite2: {per_class}"),
     ]
     for name, settings in (("style transfer (default)", vc.Style()), ("texture synthesis (noise, no content)", vc.Style(init="noise", content_weight=0.0))):

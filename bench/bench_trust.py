@@ -10,27 +10,12 @@ case alternates with its own denominator and the ratio is of the two medians.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import torch
-
 import viz_core as vc
 
-from .common import Row, example_batch, paired
+from .common import Row, batched_forwards, example_batch, paired
 
 TOPIC = "trust"
 TARGET = 281
-
-
-def _forwards(m: vc.LoadedModel, copies: int, batch: int) -> Callable[[], None]:
-    x = example_batch(m, 1)
-
-    def run() -> None:
-        with torch.inference_mode():
-            for start in range(0, copies, batch):
-                m.model(x.repeat(min(batch, copies - start), 1, 1, 1))
-
-    return run
 
 
 def run(m: vc.LoadedModel) -> list[Row]:
@@ -43,11 +28,11 @@ def run(m: vc.LoadedModel) -> list[Row]:
         def curve(step: float = step) -> object:
             return vc.deletion_insertion(m, x, TARGET, saliency, step=step, modes=("deletion",), random_order=False, batch_size=32)
 
-        ours, theirs = paired(curve, _forwards(m, pictures, 32), repeats=5)
+        ours, theirs = paired(curve, batched_forwards(m, pictures, 32), repeats=5)
         rows.append(Row(TOPIC, f"deletion curve, one method, step {step} ({pictures} pictures)", ours, f"{pictures} images, forward b=32", ours / theirs, f"denominator {theirs:.4f} s"))
     full = vc.deletion_insertion(m, x, TARGET, saliency, step=0.05)
     pictures = 2 * (2 + 2 * (len(full.fractions) - 2))
-    ours, theirs = paired(lambda: vc.deletion_insertion(m, x, TARGET, saliency, step=0.05), _forwards(m, pictures, 32), repeats=3)
+    ours, theirs = paired(lambda: vc.deletion_insertion(m, x, TARGET, saliency, step=0.05), batched_forwards(m, pictures, 32), repeats=3)
     rows.append(Row(TOPIC, f"deletion + insertion, one method + random ({pictures} pictures)", ours, f"{pictures} images, forward b=32", ours / theirs, f"denominator {theirs:.4f} s"))
     quick = ("vanilla", "guided", "deconvnet", "saliency")
     ours, theirs = paired(

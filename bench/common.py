@@ -46,6 +46,18 @@ def example_batch(m: vc.LoadedModel, batch: int) -> torch.Tensor:
     return x.repeat(batch, 1, 1, 1)
 
 
+def batched_forwards(m: vc.LoadedModel, copies: int, batch: int) -> Callable[[], None]:
+    """`copies` forwards of one example in batches of `batch`: the denominator of batched methods."""
+    x = example_batch(m, 1)
+
+    def run() -> None:
+        with torch.inference_mode():
+            for start in range(0, copies, batch):
+                m.model(x.repeat(min(batch, copies - start), 1, 1, 1))
+
+    return run
+
+
 def forward_time(m: vc.LoadedModel, batch: int = 1, repeats: int = 7) -> float:
     """Median time of a plain inference forward at this batch size."""
     x = example_batch(m, batch)

@@ -34,10 +34,13 @@ def model_names() -> list[str]:
 
 
 def save_upload(data: bytes, suffix: str) -> Path:
-    """Store uploaded bytes under a name made from their digest: the user's file name never becomes a path."""
-    suffix = suffix.lower() if suffix.lower() in (".safetensors", ".pth", ".pt", ".bin") else ".bin"
+    """Store an uploaded checkpoint under a name made from its digest: the user's file name never becomes a path."""
+    return _store_by_digest(data, "", suffix.lower() if suffix.lower() in (".safetensors", ".pth", ".pt", ".bin") else ".bin")
+
+
+def _store_by_digest(data: bytes, prefix: str, suffix: str) -> Path:
     UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
-    path = UPLOAD_DIR / f"{hashlib.sha256(data).hexdigest()[:24]}{suffix}"
+    path = UPLOAD_DIR / f"{prefix}{hashlib.sha256(data).hexdigest()[:24]}{suffix}"
     if not path.exists():
         path.write_bytes(data)
     return path
@@ -444,11 +447,7 @@ def configured_model(name: str, stamp: str, _entry: vc.ModelEntry) -> vc.LoadedM
 
 def save_labels(data: bytes) -> Path:
     """An uploaded labels file stored under its digest (never under the name the user gave)."""
-    UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
-    path = UPLOAD_DIR / f"labels-{hashlib.sha256(data).hexdigest()[:24]}.txt"
-    if not path.exists():
-        path.write_bytes(data)
-    return path
+    return _store_by_digest(data, "labels-", ".txt")
 
 
 @st.cache_resource(max_entries=3, show_spinner=False)

@@ -6,16 +6,12 @@ errors, shows progress and offers downloads the same way.
 from __future__ import annotations
 
 import contextvars
-import dataclasses
 import hashlib
-import io
-import json
 import logging
 import os
 import time
 import traceback
 import urllib.parse
-import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -183,24 +179,6 @@ def progress(label: str, *, preview: bool = False, preview_width: int = 280) -> 
     return on_step
 
 
-def png_bytes(picture: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(np.asarray(picture)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **{k: np.asarray(v) for k, v in arrays.items()})
-    return buffer.getvalue()
-
-
-def _jsonable(params: Any) -> Any:
-    if dataclasses.is_dataclass(params) and not isinstance(params, type):
-        params = dataclasses.asdict(params)
-    return json.loads(json.dumps(params, default=lambda o: o.tolist() if isinstance(o, np.ndarray) else str(o)))
-
-
 REPORT_KEY = "_convlens_report"
 
 
@@ -227,19 +205,6 @@ def _add_to_report(results: Any, title: str, selection: Selection) -> None:
     st.toast(f"Added to the report ({len(items)} items).", icon=":material/playlist_add:")
 
 
-def _legacy_zip(stem: str, picture: np.ndarray | None, arrays: dict[str, np.ndarray] | None, params: Any) -> bytes:
-    """A zip of what a page hands over that is not a result (a table, a summary): no manifest to replay."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
-        if picture is not None:
-            bundle.writestr(f"{stem}.png", png_bytes(picture))
-        if arrays:
-            bundle.writestr(f"{stem}.npz", npz_bytes(arrays))
-        if params is not None:
-            bundle.writestr(f"{stem}.json", json.dumps(_jsonable(params), indent=2))
-    return buffer.getvalue()
-
-
 def downloads(
     stem: str,
     results: Any = None,
@@ -261,7 +226,7 @@ def downloads(
     row = st.container(horizontal=True)
     if results is None:
         row.download_button(
-            "Download results", lambda: _legacy_zip(stem, picture, arrays, params), f"{stem}.zip", "application/zip",
+            "Download results", lambda: vc.files_zip(stem, picture=picture, arrays=arrays, params=params), f"{stem}.zip", "application/zip",
             key=f"dl-zip-{stem}", icon=":material/download:", on_click="ignore",
         )
         return

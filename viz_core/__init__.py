@@ -69,7 +69,7 @@ from .errors import (
     TargetError,
     WeightsError,
 )
-from .export import ExportError, Reproduction, reproduce, results_zip
+from .export import ExportError, Reproduction, files_zip, reproduce, results_zip
 from .filters import filter_layers, filters
 from .report import ReportError, ReportItem, report_html
 from .report import item as report_item
@@ -121,7 +121,7 @@ __all__ = [
     "ConvlensError", "DatasetError", "ImageError", "LayerError", "ModelNotFoundError", "ModelTooLargeError",
     "SettingsError", "TargetError", "WeightsError",
     # exports that reproduce (viz_core.export: manifest, results_zip, reproduce)
-    "results_zip", "reproduce", "Reproduction", "ExportError",
+    "results_zip", "files_zip", "reproduce", "Reproduction", "ExportError",
     # comparing models and methods: maps on one scale, rank correlation, linear CKA between layers
     "METHODS", "explain", "MapComparison", "LayerSimilarity", "compare_maps", "attribution_map", "spearman", "linear_cka", "cka", "relative_layer",
     # reports: results with captions as one offline HTML file

@@ -425,6 +425,19 @@ def figure_html(result: Any, *, plotly_js: str | bool = "directory") -> str | No
     return fig.to_html(include_plotlyjs=plotly_js, full_html=True)
 
 
+def files_zip(stem: str, *, picture: np.ndarray | None = None, arrays: Mapping[str, np.ndarray] | None = None, params: Any = None) -> bytes:
+    """A zip of what is not a result (a table, a summary): `stem`.png, .npz and .json, no manifest to replay."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        if picture is not None:
+            bundle.writestr(f"{stem}.png", png_bytes(picture))
+        if arrays:
+            bundle.writestr(f"{stem}.npz", npz_bytes(arrays))
+        if params is not None:
+            bundle.writestr(f"{stem}.json", json.dumps(plain(params), indent=2))
+    return buffer.getvalue()
+
+
 def results_zip(
     results: Results,
     m: "LoadedModel",

@@ -158,3 +158,15 @@ def test_an_adversarial_image_survives_png_and_preprocess(random_cnn: vc.LoadedM
     assert export.reproduce(export.manifest(attack, random_cnn, picture), image=picture, model=random_cnn).exact  # the attack replays
     larger = Image.fromarray(attack.image).resize((80, 80))
     assert random_cnn.image01(larger).shape == (64, 64, 3)  # other sizes are still fitted
+
+
+def test_files_zip_holds_the_picture_arrays_and_params_of_a_non_result() -> None:
+    picture = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+    data = vc.files_zip("layers", picture=picture, arrays={"shape": np.array([1, 2])}, params=[{"layer": "a", "shape": (1, 2)}])
+    with zipfile.ZipFile(io.BytesIO(data)) as bundle:
+        assert sorted(bundle.namelist()) == ["layers.json", "layers.npz", "layers.png"]
+        assert np.array_equal(np.asarray(Image.open(io.BytesIO(bundle.read("layers.png")))), picture)
+        assert np.array_equal(np.load(io.BytesIO(bundle.read("layers.npz")))["shape"], [1, 2])
+        assert json.loads(bundle.read("layers.json")) == [{"layer": "a", "shape": [1, 2]}]
+    with zipfile.ZipFile(io.BytesIO(vc.files_zip("empty"))) as bundle:
+        assert bundle.namelist() == []
