@@ -119,7 +119,7 @@ def test_the_link_opens_the_image_in_a_new_session() -> None:
 
 def test_configured_model_and_collection_come_first_and_a_bad_entry_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "digits.txt").write_text("\n".join(WORDS))
-    val = write_digits(tmp_path / "val", {"three": 3, "eight": 8, "n01440764": 1})
+    write_digits(tmp_path / "val", {"three": 3, "eight": 8, "n01440764": 1})
     (tmp_path / "convlens.toml").write_text(
         f"""
 [[models]]

@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..attribution.faithfulness import LABELS, MAGNITUDES, METHODS
+from ..attribution.faithfulness import LABELS, METHODS
 from ..results import Faithfulness, FaithfulnessSummary, Sanity
 from .base import MARGIN, cell, image_axes
 from .dispatch import draws

@@ -12,7 +12,7 @@ zero pixels of small norm or small contribution. They act on a pixel parameteris
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
