@@ -319,7 +319,17 @@ def faithfulness_summary(
     model_key: str, collection_key: str, images: int, methods: tuple[str, ...], settings: vc.MapSettings, step: float, patch: int, baseline: str,
     _m: vc.LoadedModel, _c: vc.Collection, _on_step: vc.OnStep | None = None,
 ) -> vc.FaithfulnessSummary:
-    return vc.faithfulness_summary(_m, _c, images=images, methods=methods, settings=settings, step=step, patch=patch, baseline=baseline, on_step=_on_step)
+    """Over a collection: from the results store when it holds this summary, else scored and saved there."""
+    return vc.faithfulness_summary(_m, _c, images=images, methods=methods, settings=settings, step=step, patch=patch, baseline=baseline,
+                                   store=result_store(), on_step=_on_step)
+
+
+def known_faithfulness_summary(
+    model_key: str, collection_key: str, images: int, methods: tuple[str, ...], settings: vc.MapSettings, step: float, patch: int, baseline: str,
+    m: vc.LoadedModel, c: vc.Collection,
+) -> vc.FaithfulnessSummary | None:
+    """The summary when the store already holds it (one small file read, not cached: a pass may fill it), else None."""
+    return vc.stored_faithfulness_summary(m, c, store=result_store(), images=images, methods=methods, settings=settings, step=step, patch=patch, baseline=baseline)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

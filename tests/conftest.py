@@ -16,6 +16,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: drives a real headless Chromium")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_results_store(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every test (and every app it starts) writes its results store under pytest's temporary
+    folder, never into the user's cache, so no test reads back an earlier run's results."""
+    os.environ["CONVLENS_CACHE_DIR"] = str(tmp_path_factory.mktemp("results-store"))
+
+
 @pytest.fixture(scope="session")
 def lite0() -> vc.LoadedModel:
     """The bundled ImageNet EfficientNet-Lite0 (real weights, offline)."""

@@ -26,7 +26,7 @@ from .attribution import (
 )
 from .attribution.faithfulness import LABELS as METHOD_LABELS
 from .attribution.faithfulness import METHODS as TRUST_METHODS
-from .attribution.faithfulness import MapSettings, deletion_insertion, faithfulness, faithfulness_summary
+from .attribution.faithfulness import MapSettings, deletion_insertion, faithfulness, faithfulness_summary, stored_faithfulness_summary
 from .attribution.sanity import THRESHOLD as SANITY_THRESHOLD
 from .attribution.sanity import data_randomisation, layer_groups, model_randomisation
 from .attribution.attention import (
@@ -137,7 +137,7 @@ __all__ = [
     "backprop", "gradient_x_input", "grad_cam", "guided_grad_cam", "smoothgrad",
     "integrated_gradients", "occlusion", "grabcut_from_saliency", "channel_map",
     # trust: deletion / insertion (faithfulness) and randomisation sanity checks
-    "TRUST_METHODS", "METHOD_LABELS", "MapSettings", "deletion_insertion", "faithfulness", "faithfulness_summary",
+    "TRUST_METHODS", "METHOD_LABELS", "MapSettings", "deletion_insertion", "faithfulness", "faithfulness_summary", "stored_faithfulness_summary",
     "SANITY_THRESHOLD", "model_randomisation", "data_randomisation", "layer_groups",
     # transformer attention: per-head maps, rollout, gradient-weighted attention
     "HEAD_FUSIONS", "AttentionBlock", "attention_blocks", "attention_maps", "attention_rollout", "gradient_attention",

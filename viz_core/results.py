@@ -209,7 +209,8 @@ class FaithfulnessSummary:
     """Deletion and insertion areas over N images of a collection, per method (each image's top-1 class).
 
     Areas are (N, M) (nan where a method did not apply); `random_*_area` (N,); `mean_*` (M, S)
-    the mean curves. `interval(...)` gives a mean with its 95 % t-interval.
+    the mean curves. `interval(...)` gives a mean with its 95 % t-interval. `from_store`: read
+    back from the results store (no picture scored).
     """
 
     methods: tuple[str, ...]
@@ -225,6 +226,7 @@ class FaithfulnessSummary:
     collection: str
     params: dict[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    from_store: bool = False
 
     @staticmethod
     def interval(values: np.ndarray) -> tuple[float, float, float]:

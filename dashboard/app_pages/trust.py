@@ -94,10 +94,16 @@ with st.form("trust-summary"):
 summary_key = ("trust-summary", selection.model_key, collection.digest, images, methods, settings, step, patch, baseline)
 if run_summary:
     st.session_state["trust-summary-run"] = summary_key
-if st.session_state.get("trust-summary-run") == summary_key:
+summary_args = (selection.model_key, collection.digest, images, methods, settings, step, patch, baseline, m, collection)
+with widgets.guard("reading the results store"):
+    summary = None if run_summary else resources.known_faithfulness_summary(*summary_args)
+if summary is None and st.session_state.get("trust-summary-run") == summary_key:
     with widgets.guard("scoring the collection"):
         on_summary = widgets.progress(f"Deletion and insertion over {images} images")
-        summary = resources.faithfulness_summary(selection.model_key, collection.digest, images, methods, settings, step, patch, baseline, m, collection, _on_step=on_summary)
+        summary = resources.faithfulness_summary(*summary_args, _on_step=on_summary)
+if summary is not None:
+    how = "read from the results store, no picture scored" if summary.from_store else "scored now and saved to the results store"
+    st.caption(f"{len(summary.names)} images of {summary.collection}, {how}.")
     st.plotly_chart(vc.figures.figure(summary), key="trust-summary-fig")
     st.dataframe(
         [{"rank": r["rank"], "method": LABELS.get(r["method"], r["method"]), "deletion ↓": round(r["deletion"], 4),

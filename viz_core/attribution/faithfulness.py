@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -28,12 +29,16 @@ from ..hub import LoadedModel
 from ..images import gaussian_blur
 from ..layers import default_layer
 from ..results import Faithfulness, FaithfulnessSummary, OnStep, StepInfo, report
+from ..store import Store, entry_key, weights_digest
 from ..targets import ClassScore, Target, TargetLike, as_target, class_prob, target_spec
 from .backprop import gradients
 from .common import ImageInput, PassResult, as_input, check_int, scores
 from .gradcam import grad_cam
 from .occlusion import occlusion, positions
 from .smoothing import integrated_gradients, smoothgrad
+
+if TYPE_CHECKING:
+    from ..dataset import Collection
 
 METHODS = (
     "vanilla", "guided", "deconvnet", "saliency", "grad_cam", "guided_grad_cam",
@@ -371,6 +376,83 @@ def faithfulness(
     return replace(result, params=params)
 
 
+SUMMARY_SCHEMA = 1  # bump when the stored rows or how they are made change, so old entries are not reused
+
+
+def _summary_key(m: LoadedModel, collection_digest: str, settings: dict[str, object]) -> str:
+    """Weights digest x collection digest x everything the areas depend on (not the batch size)."""
+    return entry_key(
+        "faithfulness_summary", weights=weights_digest(m.model), collection=collection_digest,
+        settings={**settings, "schema": SUMMARY_SCHEMA, "data_config": m.data_config},
+    )
+
+
+def _summary(
+    c: "Collection", indices: np.ndarray, chosen: tuple[str, ...], rows: dict[str, np.ndarray], params: dict[str, object], notes: tuple[str, ...], from_store: bool,
+) -> FaithfulnessSummary:
+    """The summary from its per-image rows (freshly scored or read back from the store)."""
+    methods = len(chosen)
+    curves_del = rows["deletion_curves"].reshape(len(indices), methods, -1)
+    curves_ins = rows["insertion_curves"].reshape(len(indices), methods, -1)
+    points = curves_del.shape[2]
+    with np.errstate(invalid="ignore"):  # a method that never applied stays nan (shown as "0 images")
+        mean_del, mean_ins = np.nanmean(curves_del, axis=0), np.nanmean(curves_ins, axis=0)
+    return FaithfulnessSummary(
+        methods=chosen,
+        names=tuple(c.names[int(i)] for i in indices),
+        targets=tuple(str(t) for t in rows["target"]),
+        fractions=np.arange(points) / (points - 1),
+        deletion_area=rows["deletion_area"],
+        insertion_area=rows["insertion_area"],
+        random_deletion_area=rows["random_deletion_area"],
+        random_insertion_area=rows["random_insertion_area"],
+        mean_deletion=np.nan_to_num(mean_del),
+        mean_insertion=np.nan_to_num(mean_ins),
+        collection=c.title,
+        params=params,
+        notes=notes,
+        from_store=from_store,
+    )
+
+
+def _summary_plan(m: LoadedModel, source: object, images: int, methods: Sequence[str], settings: MapSettings | None,
+                  step: float, patch: int, baseline: str, seed: int) -> tuple["Collection", np.ndarray, tuple[str, ...], dict[str, object], str]:
+    """The collection, the sampled indices, the methods, the result's params and its store key."""
+    from ..dataset import collection
+
+    c = collection(source)
+    count = check_int(images, "The number of images", 1, 10_000)
+    if len(c) == 0:
+        raise DatasetError("The collection has no images.")
+    chosen = check_methods(methods)
+    _, indices = c.sample(count, seed)
+    depends_on = {
+        "images": int(len(indices)), "methods": list(chosen), "settings": vars(settings or MapSettings()).copy(),
+        "step": float(step), "patch": int(patch), "baseline": baseline, "seed": int(seed),
+    }
+    params = {
+        "method": "faithfulness_summary", "collection": c.title, "collection_digest": c.digest,
+        "indices": [int(i) for i in indices], **depends_on, "target": "each image's top-1 class (probability)",
+    }
+    return c, indices, chosen, params, _summary_key(m, c.digest, depends_on)
+
+
+def stored_faithfulness_summary(
+    m: LoadedModel, source: object, *, store: Store, images: int = 32, methods: Sequence[str] = METHODS, settings: MapSettings | None = None,
+    step: float = 0.05, patch: int = 1, baseline: str = "mean", seed: int = 0,
+) -> FaithfulnessSummary | None:
+    """The summary `faithfulness_summary` would give, when the store already holds it; else None.
+
+    Why: the Trust page can show a known summary at once and score pictures only when asked.
+    """
+    c, indices, chosen, params, key = _summary_plan(m, source, images, methods, settings, step, patch, baseline, seed)
+    stored = store.get(key)
+    if stored is None:
+        return None
+    return _summary(c, indices, chosen, stored.columns, {**params, "batch_size": int(stored.meta.get("batch_size", 32))},
+                    tuple(stored.meta.get("notes", ())), from_store=True)
+
+
 def faithfulness_summary(
     m: LoadedModel,
     source: object,
@@ -383,25 +465,29 @@ def faithfulness_summary(
     baseline: str = "mean",
     seed: int = 0,
     batch_size: int = 32,
+    store: Store | None = None,
     on_step: OnStep | None = None,
 ) -> FaithfulnessSummary:
     """Deletion and insertion areas of every method over `images` pictures of a collection.
 
     Each picture explains its own top-1 class; the images are a seeded sample (`seed`) of the
     collection ("photos", "digits", a folder, a Collection). Means come with 95 % t-intervals.
+    With `store`, a summary of these weights, this collection and these settings made before
+    (in any session, after a restart) is read back without scoring a picture, and a new one is
+    saved; raising `Cancelled` in `on_step` stops the pass and saves nothing.
     """
-    from ..dataset import collection
-
-    c = collection(source)
-    count = check_int(images, "The number of images", 1, 10_000)
-    if len(c) == 0:
-        raise DatasetError("The collection has no images.")
-    chosen = check_methods(methods)
-    sample, indices = c.sample(count, seed)
-    rows_del, rows_ins, rand_del, rand_ins, targets, notes = [], [], [], [], [], []
-    mean_del = np.zeros((len(chosen), int(round(1 / step)) + 1))
-    mean_ins = np.zeros_like(mean_del)
-    used = np.zeros((len(chosen), 1))
+    c, indices, chosen, params, key = _summary_plan(m, source, images, methods, settings, step, patch, baseline, seed)
+    params = {**params, "batch_size": int(batch_size)}
+    if store is not None:
+        stored = store.get(key)
+        if stored is not None:
+            report(on_step, 1.0, f"{len(indices)} images read from the results store")
+            return _summary(c, indices, chosen, stored.columns, params, tuple(stored.meta.get("notes", ())), from_store=True)
+    sample = c.subset(indices)
+    points = int(round(1 / step)) + 1
+    rows: dict[str, list[object]] = {name: [] for name in (
+        "index", "target", "deletion_area", "insertion_area", "random_deletion_area", "random_insertion_area", "deletion_curves", "insertion_curves")}
+    notes: list[str] = []
     for i in range(len(sample)):
         x = m.preprocess(sample.load(i))
         with torch.inference_mode():
@@ -411,38 +497,25 @@ def faithfulness_summary(
             report(on_step, (i + info.fraction) / len(sample), f"image {i + 1}/{len(sample)}: {info.message}", step=i)
 
         result = faithfulness(m, x, top, methods=chosen, settings=settings, step=step, patch=patch, baseline=baseline, seed=seed + i, batch_size=batch_size, on_step=inner)
-        row_d, row_i = np.full(len(chosen), np.nan), np.full(len(chosen), np.nan)
+        area_d, area_i = np.full(len(chosen), np.nan), np.full(len(chosen), np.nan)
+        curve_d, curve_i = np.full((len(chosen), points), np.nan), np.full((len(chosen), points), np.nan)
         for j, name in enumerate(chosen):
             if name in result.methods:
                 k = result.methods.index(name)
-                row_d[j], row_i[j] = result.deletion_area[k], result.insertion_area[k]
-                mean_del[j] += result.deletion[k]
-                mean_ins[j] += result.insertion[k]
-                used[j] += 1
-        rows_del.append(row_d)
-        rows_ins.append(row_i)
-        rand_del.append(result.random_deletion_area)
-        rand_ins.append(result.random_insertion_area)
-        targets.append(result.target)
+                area_d[j], area_i[j] = result.deletion_area[k], result.insertion_area[k]
+                curve_d[j], curve_i[j] = result.deletion[k], result.insertion[k]
+        for name, value in (("index", int(indices[i])), ("target", result.target), ("deletion_area", area_d), ("insertion_area", area_i),
+                            ("random_deletion_area", result.random_deletion_area), ("random_insertion_area", result.random_insertion_area),
+                            ("deletion_curves", curve_d.reshape(-1)), ("insertion_curves", curve_i.reshape(-1))):
+            rows[name].append(value)
         notes.extend(note for note in result.notes if note not in notes)
     report(on_step, 1.0, f"{len(sample)} images")
-    return FaithfulnessSummary(
-        methods=chosen,
-        names=tuple(sample.names),
-        targets=tuple(targets),
-        fractions=np.arange(mean_del.shape[1]) / (mean_del.shape[1] - 1),
-        deletion_area=np.array(rows_del),
-        insertion_area=np.array(rows_ins),
-        random_deletion_area=np.array(rand_del),
-        random_insertion_area=np.array(rand_ins),
-        mean_deletion=mean_del / np.maximum(used, 1),
-        mean_insertion=mean_ins / np.maximum(used, 1),
-        collection=c.title,
-        params={
-            "method": "faithfulness_summary", "collection": c.title, "collection_digest": c.digest, "images": int(len(sample)),
-            "indices": [int(i) for i in indices], "methods": list(chosen), "settings": vars(settings or MapSettings()).copy(),
-            "step": float(step), "patch": int(patch), "baseline": baseline, "seed": int(seed), "batch_size": int(batch_size),
-            "target": "each image's top-1 class (probability)",
-        },
-        notes=tuple(notes),
-    )
+    columns = {name: np.array(values) for name, values in rows.items()}
+    summary = _summary(c, indices, chosen, columns, params, tuple(notes), from_store=False)
+    if store is not None:
+        with store.writer(key, "faithfulness_summary") as writer:
+            writer.write(0, columns)
+            saved = writer.commit({"notes": notes, "model": m.name, "collection": c.title, "batch_size": int(batch_size)})
+        if not saved:
+            summary = replace(summary, notes=(*summary.notes, "The store was cleared during the pass, so this summary was not saved."))
+    return summary

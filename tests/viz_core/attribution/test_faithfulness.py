@@ -1,6 +1,8 @@
 """Deletion and insertion curves against a net whose output depends on known pixels."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -163,3 +165,41 @@ def test_collection_summary_means_and_intervals() -> None:
     assert summary.mean_deletion.shape == (3, 5)
     np.testing.assert_allclose(np.trapezoid(summary.mean_deletion, summary.fractions, axis=-1), summary.deletion_area.mean(0), rtol=1e-6)
     assert isinstance(vc.figures.figure(summary), object)
+
+
+def test_collection_summary_is_reused_from_the_store_and_invalidated_by_weights_and_settings(tmp_path: Path) -> None:
+    m = vc.load_model("digits_cnn")
+    store = vc.Store(tmp_path / "store")
+    kwargs = {"images": 3, "methods": ("vanilla", "saliency"), "step": 0.25, "store": store}
+    assert vc.stored_faithfulness_summary(m, "digits", **{k: v for k, v in kwargs.items() if k != "store"}, store=store) is None
+    first = vc.faithfulness_summary(m, "digits", **kwargs)
+    assert not first.from_store and [e.kind for e in store.entries()] == ["faithfulness_summary"]
+
+    scored: list[str] = []
+    again = vc.faithfulness_summary(m, "digits", **kwargs, on_step=lambda info: scored.append(info.message))
+    assert again.from_store and scored == ["3 images read from the results store"]
+    for name in ("deletion_area", "insertion_area", "random_deletion_area", "random_insertion_area", "mean_deletion", "mean_insertion", "fractions"):
+        np.testing.assert_array_equal(getattr(again, name), getattr(first, name))
+    assert again.names == first.names and again.targets == first.targets and again.table() == first.table()
+    looked_up = vc.stored_faithfulness_summary(m, "digits", images=3, methods=("vanilla", "saliency"), step=0.25, store=store)
+    assert looked_up is not None and looked_up.from_store
+
+    assert not vc.faithfulness_summary(m, "digits", **{**kwargs, "step": 0.5}).from_store  # other settings: another entry
+    changed = vc.load_model("digits_cnn")
+    with torch.no_grad():
+        next(changed.model.parameters()).view(-1)[0] += 1e-3  # one weight is enough
+    assert not vc.faithfulness_summary(changed, "digits", **kwargs).from_store
+    assert len(store.entries()) == 3
+
+
+def test_a_cancelled_collection_summary_stores_nothing(tmp_path: Path) -> None:
+    m = vc.load_model("digits_cnn")
+    store = vc.Store(tmp_path / "store")
+
+    def stop_on_second_image(info: vc.StepInfo) -> None:
+        if info.step == 1:
+            raise vc.Cancelled()
+
+    with pytest.raises(vc.Cancelled):
+        vc.faithfulness_summary(m, "digits", images=3, methods=("vanilla",), step=0.25, store=store, on_step=stop_on_second_image)
+    assert store.entries() == [] and not any((tmp_path / "store" / "staging").iterdir())
