@@ -78,9 +78,10 @@ def top_patches_figure(result: TopPatches, zoom_to: int = 72) -> go.Figure:
         )
     )
     fig.update_layout(
-        title=f"Top-{k} patches of {result.layer} ({result.rf_size[0]}×{result.rf_size[1]} px field) over {result.collection}",
-        margin=dict(l=70, r=10, t=40, b=10),
-        height=int(channels * step_y + 80),
+        # two lines, so the title fits a half-width column (the Neuron page's exemplars) too
+        title=dict(text=f"Top-{k} patches of {result.layer}<br><sup>{result.rf_size[0]}×{result.rf_size[1]} px field, over {result.collection}</sup>"),
+        margin=dict(l=70, r=10, t=60, b=10),
+        height=int(channels * step_y + 100),
         dragmode=False,
     )
     image_axes(fig)

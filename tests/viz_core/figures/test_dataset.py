@@ -31,7 +31,7 @@ def test_top_patches_carry_row_and_rank_for_a_click() -> None:
     markers = fig.data[1]
     assert np.asarray(markers.customdata).tolist()[:4] == [[0, 0], [0, 1], [0, 2], [1, 0]]
     assert list(fig.layout.yaxis.ticktext) == ["ch 7", "ch 3"]
-    assert fig.layout.title.text == "Top-3 patches of act4 (4×5 px field) over demo"
+    assert fig.layout.title.text == "Top-3 patches of act4<br><sup>4×5 px field, over demo</sup>"
     assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis.autorange == "reversed"
 
 
