@@ -8,6 +8,7 @@ from dashboard import resources, widgets
 
 SYNTHESISE, ACCENTUATE = "Synthesise from scratch", "Accentuate in the image"
 AUTO_LR = {"maco": 0.5, "fourier": 0.05, "pixels": 0.05}
+DEFAULTS = vc.Ascent()  # the sliders start at the library's measured defaults
 
 widgets.page_header(
     "Class model",
@@ -46,8 +47,8 @@ with st.form("class-model"):
     lr = top[3].select_slider("Learning rate", ["auto", 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0], value="auto", key="cm-lr", help="auto: 0.5 for MACO's phases, 0.05 for Fourier and pixels, 0.02 for accentuation.", bind="query-params")
     views = st.columns(5)
     batch = views[0].slider("Views per step", 1, 8, 4, key="cm-batch", help="Random crops of the picture seen in one batch each step.", bind="query-params")
-    crop_area = views[1].slider("Smallest crop (% of picture)", 0, 100, 25, step=5, key="cm-crop", help="0: no crops; one jittered, scaled, rotated view instead.", bind="query-params")
-    rotate = views[2].slider("Rotation (±°)", 0.0, 30.0, 0.0, step=1.0, key="cm-rotate", bind="query-params")
+    crop_area = views[1].slider("Smallest crop (% of picture)", 0, 100, round(DEFAULTS.crop_area * 100), step=5, key="cm-crop", help="0: no crops; one jittered, scaled, rotated view instead.", bind="query-params")
+    rotate = views[2].slider("Rotation (±°)", 0.0, 30.0, float(DEFAULTS.rotate), step=1.0, key="cm-rotate", bind="query-params")
     schedule = views[3].selectbox("LR schedule", ["cosine", "constant"], key="cm-schedule", bind="query-params")
     seed = views[4].number_input("Seed", 0, 10_000, 0, key="cm-seed", bind="query-params")
     with st.expander("Without crops: jitter and scale · pixel priors · accentuation budget"):

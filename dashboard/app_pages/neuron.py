@@ -48,7 +48,7 @@ with st.form("neuron"):
     param = row[0].selectbox("Parameterisation", ["maco", "fourier", "pixels"], key="nr-param", bind="query-params")
     lr = row[1].select_slider("Learning rate", ["auto", 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0], value="auto", key="nr-lr", help="auto: 0.5 for MACO, 0.05 for Fourier and pixels, 0.02 for accentuation.", bind="query-params")
     batch = row[2].slider("Views per step", 1, 8, 4, key="nr-batch", help="Random crops seen in one batch each step (one picture); several pictures see one crop each.", bind="query-params")
-    crop_area = row[3].slider("Smallest crop (%)", 0, 100, 25, step=5, key="nr-crop", help="0: no crops; one jittered view instead.", bind="query-params")
+    crop_area = row[3].slider("Smallest crop (%)", 0, 100, round(vc.Ascent().crop_area * 100), step=5, key="nr-crop", help="0: no crops; one jittered view instead.", bind="query-params")
     jitter = row[4].slider("Jitter (px, no crops)", 0, 32, 8, key="nr-jitter", bind="query-params")
     seed = row[5].number_input("Seed", 0, 10_000, 0, key="nr-seed", bind="query-params")
     more = st.columns(4)

@@ -21,8 +21,10 @@ class Ascent:
 
     Defaults (measured in bench/bench_pictures.py: class models made on Lite0 that Lite1 and
     Lite2 also recognise): MACO's phase-only parameterisation with a natural magnitude spectrum
-    (Fel et al. 2023), a batch of 4 random crops per step (each at least 25 % of the picture,
-    seen at 0.72 of the model's input size, 160 px on Lite0, not rotated), Adam at lr 0.5 on the phases with a cosine decay.
+    (Fel et al. 2023), a batch of 4 random crops per step (each at least 15 % of the picture,
+    rotated by up to ±10°, seen at 0.72 of the model's input size, 160 px on Lite0), Adam at lr
+    0.5 on the phases with a cosine decay. Smaller, rotated crops made the pictures transfer: top-1
+    on both judges for 7/8 and 8/8 classes (seeds 0 and 1) against 4/8 with 25 % unrotated crops.
     `Ascent.lucid()` gives the earlier Olah et al. (2017) settings: a decorrelated Fourier
     picture, one view per step shifted ±`jitter` px, zoomed ±`scale` and rotated ±`rotate`°.
 
@@ -38,10 +40,10 @@ class Ascent:
     lr: float = 0.5
     param: str = "maco"
     jitter: int = 8
-    rotate: float = 0.0
+    rotate: float = 10.0
     scale: float = 0.1
     batch: int = 4
-    crop_area: float = 0.25
+    crop_area: float = 0.15
     view_scale: float = 0.72
     noise: float = 0.0
     schedule: str = "cosine"
