@@ -25,7 +25,7 @@ from torch import nn
 from .errors import ModelNotFoundError, ModelTooLargeError, SettingsError, WeightsError, near_matches
 from .hooks import model_lock
 from .images import ImageLike, Preprocessing
-from .layers import LayerInfo, catalogue, stage_outputs
+from .layers import LayerInfo, catalogue, remember_input_size, size_failure, stage_outputs
 from .targets import require_classifier
 
 DEFAULT_MODEL = "efficientnet_lite0"
@@ -103,9 +103,6 @@ def estimate_parameters(name: str, **kwargs: Any) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-# what timm raises for an input it was not built for: position embeddings or attention biases of
-# another length, windows that do not divide the map, "Input height (128) doesn't match model (224)"
-_SIZE_ERRORS = (AssertionError, RuntimeError, TypeError, ValueError, IndexError)
 _CANDIDATE_SIZES = tuple(range(64, 513, 32))
 
 
@@ -125,21 +122,6 @@ def _meta_model(name: str, kwargs: dict[str, Any]) -> nn.Module | None:
         raise SettingsError(f"timm cannot build {name} with model_kwargs {kwargs}: {error}.", "Check the option names and values against the model's constructor.") from error
 
 
-def _size_failure(model: nn.Module, size: tuple[int, int], channels: int = 3) -> str | None:
-    """Why `model` cannot run one image of `size` (H, W), or None when it can (or when only the
-    meta device, not the size, is the problem: then the real forward decides)."""
-    device = next(iter(model.parameters()), torch.empty(0)).device
-    try:
-        with torch.inference_mode():
-            model(torch.zeros((1, channels, *size), device=device))
-    except NotImplementedError:  # an operation without a meta kernel says nothing about the size
-        return None
-    except _SIZE_ERRORS as error:
-        text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        return f"{type(error).__name__}: {text[:160]}"
-    return None
-
-
 def _accepted_sizes(name: str, kwargs: dict[str, Any], channels: int) -> tuple[list[int], int | None]:
     """(square sizes the architecture runs at, as built or rebuilt by timm; its native size)."""
     plain = _meta_model(name, kwargs)
@@ -148,12 +130,12 @@ def _accepted_sizes(name: str, kwargs: dict[str, Any], channels: int) -> tuple[l
         configured = getattr(plain, "pretrained_cfg", {}).get("input_size")
         native = int(configured[-1]) if configured else None
     sizes = sorted({*_CANDIDATE_SIZES, *([native] if native else [])})
-    accepted = {s for s in sizes if plain is not None and _size_failure(plain, (s, s), channels) is None}
+    accepted = {s for s in sizes if plain is not None and size_failure(plain, (s, s), channels) is None}
     if "img_size" not in kwargs and _meta_model(name, {**kwargs, "img_size": sizes[0]}) is not None:
         for s in sizes:  # timm rebuilds it for a size: each candidate is its own model
             if s not in accepted:
                 rebuilt = _meta_model(name, {**kwargs, "img_size": s})
-                if rebuilt is not None and _size_failure(rebuilt, (s, s), channels) is None:
+                if rebuilt is not None and size_failure(rebuilt, (s, s), channels) is None:
                     accepted.add(s)
     return sorted(accepted), native
 
@@ -179,14 +161,14 @@ def _fit_input_size(name: str, kwargs: dict[str, Any], size: tuple[int, int]) ->
     accepts where neither works."""
     channels = int(kwargs.get("in_chans", 3))
     plain = _meta_model(name, kwargs)
-    reason = "timm cannot build it for that size" if plain is None else _size_failure(plain, size, channels)
+    reason = "timm cannot build it for that size" if plain is None else size_failure(plain, size, channels)
     if reason is None or "img_size" in kwargs:
         if reason is None:
             return kwargs
         raise _size_error(name, kwargs, size, reason, channels)
     rebuilt_kwargs = {**kwargs, "img_size": tuple(size)}
     rebuilt = _meta_model(name, rebuilt_kwargs)
-    if rebuilt is not None and _size_failure(rebuilt, size, channels) is None:
+    if rebuilt is not None and size_failure(rebuilt, size, channels) is None:
         return rebuilt_kwargs
     raise _size_error(name, kwargs, size, reason, channels)
 
@@ -355,6 +337,9 @@ class LoadedModel:
     warnings: list[str] = field(default_factory=list)
     default_collection: str | None = None
     is_random: bool = False  # randomly initialised weights: pictures show the architecture, not learning
+
+    def __post_init__(self) -> None:
+        remember_input_size(self.model, self.input_size)
 
     @cached_property
     def preprocessing(self) -> Preprocessing:
@@ -526,7 +511,7 @@ def load_model(
     if input_size is not None:  # the meta device decided the build; one real forward confirms it
         channels = int(kwargs.get("in_chans", 3))
         with model_lock(model):
-            reason = _size_failure(model, (int(input_size[0]), int(input_size[1])), channels)
+            reason = size_failure(model, (int(input_size[0]), int(input_size[1])), channels)
         if reason is not None:
             raise _size_error(name, {k: v for k, v in kwargs.items() if k != "img_size"}, (int(input_size[0]), int(input_size[1])), reason, channels)
     data_config = timm.data.resolve_model_data_config(model)
