@@ -347,8 +347,9 @@ def classifier_paths(model: nn.Module) -> tuple[str, ...]:
 def stage_outputs(model: nn.Module, layers: list[LayerInfo]) -> list[str]:
     """Outputs of the model's stages (one per resolution), shallow to deep.
 
-    timm lists them in `feature_info`; for other models the last map layer of each spatial size
-    near the top of the module tree stands in for it. Read once per model (`LoadedModel.stages`).
+    timm lists them in `feature_info`; where it names no layer of the model (Twins and MViTv2 list
+    `block.0`…) and for other models, the last map or token grid of each size near the top of
+    the module tree stands in for it. Read once per model (`LoadedModel.stages`).
     """
     usable = {info.path for info in layers if info.layout in ("map", "tokens")}
     entries = getattr(model, "feature_info", None)
@@ -361,8 +362,9 @@ def stage_outputs(model: nn.Module, layers: list[LayerInfo]) -> list[str]:
         return names
     by_size: dict[tuple[int, int], str] = {}
     for info in layers:
-        if info.layout == "map" and info.depth <= 2 and info.spatial is not None and min(info.spatial) > 1:  # 1×1 maps hold no texture
-            by_size[info.spatial] = info.path  # later layers of a size win
+        grid = position_grid(info) if info.depth <= 2 and info.kind != "norm" else None
+        if grid is not None and min(grid[1:]) > 1:  # 1×1 maps hold no texture
+            by_size[grid[1:]] = info.path  # later layers of a size win
     return list(by_size.values())
 
 
@@ -378,6 +380,7 @@ def stage_blocks(m: "LoadedModel") -> list[str]:
         blocks = [info.path for info in layers if info.path.startswith(prefix) and info.depth == depth and info.kind == "block" and info.layout in ("map", "tokens")]
         if blocks:
             return blocks
+        return list(m.stages)  # stages that are single layers (VGG's ReLUs): the stages are the blocks
     return [info.path for info in layers if info.depth <= 2 and info.kind == "block" and info.layout in ("map", "tokens")]
 
 
@@ -408,13 +411,16 @@ def default_layer(m: "LoadedModel", purpose: str) -> str:
         _, in_h, _ = m.input_size
         shallow = [info for info in layers if info.depth <= 2]
         leaves = [info for info in shallow if not any(other.path.startswith(info.path + ".") for other in shallow)]  # no containers of stages
-        maps = [info for info in leaves if info.layout == "map" and info.kind in ("block", "activation") and info.spatial and info.spatial[0] >= 2]
+        has_map = lambda info: info.layout == "map" and info.spatial is not None and info.spatial[0] >= 2  # noqa: E731
+        maps = [info for info in leaves if has_map(info) and info.kind in ("block", "activation")]
+        tokens = [info for info in leaves if info.layout == "tokens" and info.kind == "block"]
+        if not maps and not tokens:  # blocks whose shallow children are branches (Inception's Mixed_*): the blocks themselves
+            maps = [info for info in map(lambda path: find_layer(layers, path), stage_blocks(m)) if has_map(info)]
         for info in maps:
             if info.spatial and info.spatial[0] <= in_h / 16:
                 return info.path
         if maps:
             return maps[-1].path
-        tokens = [info for info in leaves if info.layout == "tokens" and info.kind == "block"]
         if tokens:
             return tokens[len(tokens) // 2].path
         raise LayerError(f"{m.name} has no layer with spatial units to rank.", "Top patches need a conv or token layer.")
