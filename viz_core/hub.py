@@ -98,8 +98,9 @@ def _check_name(name: str) -> None:
 
 def estimate_parameters(name: str, **kwargs: Any) -> int:
     """Parameter count of a timm architecture, built on the meta device (no memory, no weights)."""
-    with torch.device("meta"):
-        model = _timm().create_model(name, pretrained=False, **kwargs)
+    model = _meta_model(name, kwargs)
+    if model is None:
+        raise SettingsError(f"timm cannot build {name} for img_size={kwargs['img_size']}.", "Pass input_size to load_model instead: it finds the sizes the model takes.")
     return sum(p.numel() for p in model.parameters())
 
 
@@ -110,16 +111,19 @@ def _meta_model(name: str, kwargs: dict[str, Any]) -> nn.Module | None:
     """The architecture built on the meta device (no memory, no weights).
 
     With `img_size` in the kwargs, None when timm refuses it ("unexpected keyword argument
-    'img_size'": the architecture cannot be rebuilt for a size); any other refusal is the
-    caller's options, said as a SettingsError.
+    'img_size'", or a window or patch that does not fit the size): the architecture cannot be
+    rebuilt for that size. Any other refusal is the caller's options, said as a SettingsError:
+    constructors refuse them with whatever they trip on (TypeError, IndexError, AssertionError...).
     """
     try:
         with torch.device("meta"):
             return _timm().create_model(name, pretrained=False, **kwargs).eval()
-    except TypeError as error:
+    except Exception as error:  # noqa: BLE001 - a constructor's refusal, whatever its type
         if "img_size" in kwargs:
             return None
-        raise SettingsError(f"timm cannot build {name} with model_kwargs {kwargs}: {error}.", "Check the option names and values against the model's constructor.") from error
+        if not kwargs:
+            raise
+        raise SettingsError(f"timm cannot build {name} with model_kwargs {kwargs}: {type(error).__name__}: {error}.", "Check the option names and values against the model's constructor.") from error
 
 
 def _accepted_sizes(name: str, kwargs: dict[str, Any], channels: int) -> tuple[list[int], int | None]:

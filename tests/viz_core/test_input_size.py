@@ -47,6 +47,9 @@ def test_an_architecture_that_cannot_run_at_the_size_names_the_sizes_it_accepts(
 def test_options_timm_refuses_are_a_settings_error() -> None:
     with pytest.raises(vc.SettingsError, match="timm cannot build mixer_s16_224 with model_kwargs"):
         load("mixer_s16_224", (96, 96), num_blocks=1)  # the variant sets num_blocks itself
+    for size in ((64, 64), None):  # NextViT's constructor trips on one block per stage: IndexError
+        with pytest.raises(vc.SettingsError, match="timm cannot build nextvit_small with model_kwargs .*IndexError"):
+            load("nextvit_small", size, depths=(1, 1, 1, 1))
 
 
 def test_size_failures_are_read_from_the_meta_device_and_confirmed_for_real() -> None:
