@@ -158,22 +158,26 @@ def _size_error(name: str, kwargs: dict[str, Any], size: tuple[int, int], reason
     return SettingsError(f"{name} cannot run at {size[0]}×{size[1]} pixels ({reason}).", hint)
 
 
-def _fit_input_size(name: str, kwargs: dict[str, Any], size: tuple[int, int]) -> dict[str, Any]:
-    """The kwargs that build `name` for input `size`: as they are where the model runs at that
-    size, else with `img_size` where timm can rebuild it for the size (position embeddings,
-    windows and attention biases are sized at build time); SettingsError naming the sizes it
-    accepts where neither works."""
+def _fit_input_size(name: str, kwargs: dict[str, Any], size: tuple[int, int]) -> tuple[dict[str, Any], nn.Module]:
+    """The kwargs that build `name` for input `size`, and the model they build on the meta device
+    (its parameters are counted without a second build): the kwargs as they are where the model
+    runs at that size, else with `img_size` where timm can rebuild it for the size (position
+    embeddings, windows and attention biases are sized at build time); SettingsError naming the
+    sizes it accepts where neither works."""
     channels = int(kwargs.get("in_chans", 3))
     plain = _meta_model(name, kwargs)
-    reason = "timm cannot build it for that size" if plain is None else size_failure(plain, size, channels)
-    if reason is None or "img_size" in kwargs:
-        if reason is None:
-            return kwargs
+    reason = "timm cannot build it for that size"
+    if plain is not None:
+        failure = size_failure(plain, size, channels)
+        if failure is None:
+            return kwargs, plain
+        reason = failure
+    if "img_size" in kwargs:
         raise _size_error(name, kwargs, size, reason, channels)
     rebuilt_kwargs = {**kwargs, "img_size": tuple(size)}
     rebuilt = _meta_model(name, rebuilt_kwargs)
     if rebuilt is not None and size_failure(rebuilt, size, channels) is None:
-        return rebuilt_kwargs
+        return rebuilt_kwargs, rebuilt
     raise _size_error(name, kwargs, size, reason, channels)
 
 
@@ -463,10 +467,11 @@ def load_model(
 
     timm = _timm()
     _check_name(name)
+    meta: nn.Module | None = None
     if input_size is not None:
-        kwargs = _fit_input_size(name, kwargs, (int(input_size[0]), int(input_size[1])))
+        kwargs, meta = _fit_input_size(name, kwargs, (int(input_size[0]), int(input_size[1])))
     limit = DEFAULT_MAX_PARAMS if max_params is None else max_params
-    count = estimate_parameters(name, **kwargs)
+    count = sum(p.numel() for p in meta.parameters()) if meta is not None else estimate_parameters(name, **kwargs)
     if count > limit:
         raise ModelTooLargeError(
             f"{name} has {count / 1e6:.0f} M parameters; the limit is {limit / 1e6:.0f} M, to keep this machine responsive.",
