@@ -25,7 +25,7 @@ from torch import nn
 from .errors import ModelNotFoundError, ModelTooLargeError, SettingsError, WeightsError, near_matches
 from .hooks import model_lock
 from .images import ImageLike, Preprocessing
-from .layers import LayerInfo, catalogue, stage_outputs
+from .layers import LayerInfo, catalogue, remember_input_size, size_failure, stage_outputs
 from .targets import require_classifier
 
 DEFAULT_MODEL = "efficientnet_lite0"
@@ -98,14 +98,12 @@ def _check_name(name: str) -> None:
 
 def estimate_parameters(name: str, **kwargs: Any) -> int:
     """Parameter count of a timm architecture, built on the meta device (no memory, no weights)."""
-    with torch.device("meta"):
-        model = _timm().create_model(name, pretrained=False, **kwargs)
+    model = _meta_model(name, kwargs)
+    if model is None:
+        raise SettingsError(f"timm cannot build {name} for img_size={kwargs['img_size']}.", "Pass input_size to load_model instead: it finds the sizes the model takes.")
     return sum(p.numel() for p in model.parameters())
 
 
-# what timm raises for an input it was not built for: position embeddings or attention biases of
-# another length, windows that do not divide the map, "Input height (128) doesn't match model (224)"
-_SIZE_ERRORS = (AssertionError, RuntimeError, TypeError, ValueError, IndexError)
 _CANDIDATE_SIZES = tuple(range(64, 513, 32))
 
 
@@ -113,31 +111,19 @@ def _meta_model(name: str, kwargs: dict[str, Any]) -> nn.Module | None:
     """The architecture built on the meta device (no memory, no weights).
 
     With `img_size` in the kwargs, None when timm refuses it ("unexpected keyword argument
-    'img_size'": the architecture cannot be rebuilt for a size); any other refusal is the
-    caller's options, said as a SettingsError.
+    'img_size'", or a window or patch that does not fit the size): the architecture cannot be
+    rebuilt for that size. Any other refusal is the caller's options, said as a SettingsError:
+    constructors refuse them with whatever they trip on (TypeError, IndexError, AssertionError...).
     """
     try:
         with torch.device("meta"):
             return _timm().create_model(name, pretrained=False, **kwargs).eval()
-    except TypeError as error:
+    except Exception as error:  # noqa: BLE001 - a constructor's refusal, whatever its type
         if "img_size" in kwargs:
             return None
-        raise SettingsError(f"timm cannot build {name} with model_kwargs {kwargs}: {error}.", "Check the option names and values against the model's constructor.") from error
-
-
-def _size_failure(model: nn.Module, size: tuple[int, int], channels: int = 3) -> str | None:
-    """Why `model` cannot run one image of `size` (H, W), or None when it can (or when only the
-    meta device, not the size, is the problem: then the real forward decides)."""
-    device = next(iter(model.parameters()), torch.empty(0)).device
-    try:
-        with torch.inference_mode():
-            model(torch.zeros((1, channels, *size), device=device))
-    except NotImplementedError:  # an operation without a meta kernel says nothing about the size
-        return None
-    except _SIZE_ERRORS as error:
-        text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        return f"{type(error).__name__}: {text[:160]}"
-    return None
+        if not kwargs:
+            raise
+        raise SettingsError(f"timm cannot build {name} with model_kwargs {kwargs}: {type(error).__name__}: {error}.", "Check the option names and values against the model's constructor.") from error
 
 
 def _accepted_sizes(name: str, kwargs: dict[str, Any], channels: int) -> tuple[list[int], int | None]:
@@ -148,12 +134,12 @@ def _accepted_sizes(name: str, kwargs: dict[str, Any], channels: int) -> tuple[l
         configured = getattr(plain, "pretrained_cfg", {}).get("input_size")
         native = int(configured[-1]) if configured else None
     sizes = sorted({*_CANDIDATE_SIZES, *([native] if native else [])})
-    accepted = {s for s in sizes if plain is not None and _size_failure(plain, (s, s), channels) is None}
+    accepted = {s for s in sizes if plain is not None and size_failure(plain, (s, s), channels) is None}
     if "img_size" not in kwargs and _meta_model(name, {**kwargs, "img_size": sizes[0]}) is not None:
         for s in sizes:  # timm rebuilds it for a size: each candidate is its own model
             if s not in accepted:
                 rebuilt = _meta_model(name, {**kwargs, "img_size": s})
-                if rebuilt is not None and _size_failure(rebuilt, (s, s), channels) is None:
+                if rebuilt is not None and size_failure(rebuilt, (s, s), channels) is None:
                     accepted.add(s)
     return sorted(accepted), native
 
@@ -172,22 +158,26 @@ def _size_error(name: str, kwargs: dict[str, Any], size: tuple[int, int], reason
     return SettingsError(f"{name} cannot run at {size[0]}×{size[1]} pixels ({reason}).", hint)
 
 
-def _fit_input_size(name: str, kwargs: dict[str, Any], size: tuple[int, int]) -> dict[str, Any]:
-    """The kwargs that build `name` for input `size`: as they are where the model runs at that
-    size, else with `img_size` where timm can rebuild it for the size (position embeddings,
-    windows and attention biases are sized at build time); SettingsError naming the sizes it
-    accepts where neither works."""
+def _fit_input_size(name: str, kwargs: dict[str, Any], size: tuple[int, int]) -> tuple[dict[str, Any], nn.Module]:
+    """The kwargs that build `name` for input `size`, and the model they build on the meta device
+    (its parameters are counted without a second build): the kwargs as they are where the model
+    runs at that size, else with `img_size` where timm can rebuild it for the size (position
+    embeddings, windows and attention biases are sized at build time); SettingsError naming the
+    sizes it accepts where neither works."""
     channels = int(kwargs.get("in_chans", 3))
     plain = _meta_model(name, kwargs)
-    reason = "timm cannot build it for that size" if plain is None else _size_failure(plain, size, channels)
-    if reason is None or "img_size" in kwargs:
-        if reason is None:
-            return kwargs
+    reason = "timm cannot build it for that size"
+    if plain is not None:
+        failure = size_failure(plain, size, channels)
+        if failure is None:
+            return kwargs, plain
+        reason = failure
+    if "img_size" in kwargs:
         raise _size_error(name, kwargs, size, reason, channels)
     rebuilt_kwargs = {**kwargs, "img_size": tuple(size)}
     rebuilt = _meta_model(name, rebuilt_kwargs)
-    if rebuilt is not None and _size_failure(rebuilt, size, channels) is None:
-        return rebuilt_kwargs
+    if rebuilt is not None and size_failure(rebuilt, size, channels) is None:
+        return rebuilt_kwargs, rebuilt
     raise _size_error(name, kwargs, size, reason, channels)
 
 
@@ -356,6 +346,9 @@ class LoadedModel:
     default_collection: str | None = None
     is_random: bool = False  # randomly initialised weights: pictures show the architecture, not learning
 
+    def __post_init__(self) -> None:
+        remember_input_size(self.model, self.input_size)
+
     @cached_property
     def preprocessing(self) -> Preprocessing:
         return Preprocessing.from_data_config(self.data_config)
@@ -474,10 +467,11 @@ def load_model(
 
     timm = _timm()
     _check_name(name)
+    meta: nn.Module | None = None
     if input_size is not None:
-        kwargs = _fit_input_size(name, kwargs, (int(input_size[0]), int(input_size[1])))
+        kwargs, meta = _fit_input_size(name, kwargs, (int(input_size[0]), int(input_size[1])))
     limit = DEFAULT_MAX_PARAMS if max_params is None else max_params
-    count = estimate_parameters(name, **kwargs)
+    count = sum(p.numel() for p in meta.parameters()) if meta is not None else estimate_parameters(name, **kwargs)
     if count > limit:
         raise ModelTooLargeError(
             f"{name} has {count / 1e6:.0f} M parameters; the limit is {limit / 1e6:.0f} M, to keep this machine responsive.",
@@ -526,7 +520,7 @@ def load_model(
     if input_size is not None:  # the meta device decided the build; one real forward confirms it
         channels = int(kwargs.get("in_chans", 3))
         with model_lock(model):
-            reason = _size_failure(model, (int(input_size[0]), int(input_size[1])), channels)
+            reason = size_failure(model, (int(input_size[0]), int(input_size[1])), channels)
         if reason is not None:
             raise _size_error(name, {k: v for k, v in kwargs.items() if k != "img_size"}, (int(input_size[0]), int(input_size[1])), reason, channels)
     data_config = timm.data.resolve_model_data_config(model)

@@ -7,6 +7,8 @@ pages can tell up front whether a layer has a spatial map, tokens, or only a vec
 from __future__ import annotations
 
 import math
+import threading
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -15,7 +17,7 @@ import torch
 from torch import nn
 
 from .errors import LayerError, SettingsError, near_matches
-from .hooks import capture
+from .hooks import capture, model_lock
 
 if TYPE_CHECKING:
     from .hub import LoadedModel
@@ -253,13 +255,72 @@ def position_grid(info: LayerInfo) -> tuple[int, int, int] | None:
     return None
 
 
-def fixed_input_size(model: nn.Module) -> bool:
-    """True for models built for one input size (a patch embedding fixes the token grid).
+# what timm raises for an input it was not built for: position embeddings or attention biases of
+# another length, windows that do not divide the map, "Input height (128) doesn't match model (224)"
+SIZE_ERRORS = (AssertionError, RuntimeError, TypeError, ValueError, IndexError)
 
-    The one test of "is this a vision transformer" that the hub (rebuild for another size),
-    DeepDream (no octaves) and style transfer (no resizing) share.
+
+def size_failure(model: nn.Module, size: tuple[int, int], channels: int = 3) -> str | None:
+    """Why `model` cannot run one image of `size` (H, W), or None when it can (or when only the
+    meta device, not the size, is the problem: then the real forward decides)."""
+    device = next(iter(model.parameters()), torch.empty(0)).device
+    try:
+        with torch.inference_mode():
+            model(torch.zeros((1, channels, *size), device=device))
+    except NotImplementedError:  # an operation without a meta kernel says nothing about the size
+        return None
+    except SIZE_ERRORS as error:
+        text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        return f"{type(error).__name__}: {text[:160]}"
+    return None
+
+
+_INPUT_SIZES: "weakref.WeakKeyDictionary[nn.Module, tuple[int, int, int]]" = weakref.WeakKeyDictionary()
+_FIXED: "weakref.WeakKeyDictionary[nn.Module, bool]" = weakref.WeakKeyDictionary()
+_SIZES_GUARD = threading.Lock()
+
+
+def remember_input_size(model: nn.Module, input_size: tuple[int, int, int]) -> None:
+    """Record the (C, H, W) input a model is loaded for (every LoadedModel does), so that
+    `fixed_input_size` can try the smaller sizes the engines derive from it."""
+    size = tuple(int(v) for v in input_size)
+    with _SIZES_GUARD:
+        if _INPUT_SIZES.get(model) != size:  # a new size (a configured model's own): measure again
+            _FIXED.pop(model, None)
+        _INPUT_SIZES[model] = size  # type: ignore[assignment]
+
+
+def smaller_sizes(size: tuple[int, int]) -> list[tuple[int, int]]:
+    """The (H, W) sizes synthesis shows a model below its own `size`: random crops at the default
+    view scale (0.72, rounded to 8 px) and DeepDream's two lower octaves (1.4 and 1.4²)."""
+    crops = tuple(max(8, 8 * round(side * 0.72 / 8)) for side in size)
+    octaves = [tuple(max(8, round(side / factor)) for side in size) for factor in (1.4, 1.4**2)]
+    return list(dict.fromkeys([crops, *octaves]))  # type: ignore[list-item]
+
+
+def fixed_input_size(model: nn.Module) -> bool:
+    """True for models that run only at the size they were loaded for.
+
+    Why measured: a patch embedding fixes a ViT's token grid, but so do windows that must divide
+    the map (MaxViT, GC ViT), attention biases and token MLPs sized at build time (LeViT,
+    EfficientFormer, Mixer, CoaT), branches fused at equal sizes (HRNet, DLA) and large kernels
+    deep down (Inception at small sizes). So the model runs once at each of `smaller_sizes`,
+    under its lock, and is fixed when one fails; the answer is kept per model. A module without
+    a recorded size (not loaded by convlens) is fixed when it has a patch embedding.
+    The one test that random crops, DeepDream's octaves and style transfer's resizing share.
     """
-    return hasattr(model, "patch_embed")
+    with _SIZES_GUARD:
+        known, input_size = _FIXED.get(model), _INPUT_SIZES.get(model)
+    if known is not None:
+        return known
+    if input_size is None:
+        return hasattr(model, "patch_embed")
+    channels, height, width = input_size
+    with model_lock(model):
+        fixed = any(size_failure(model, size, channels) is not None for size in smaller_sizes((height, width)))
+    with _SIZES_GUARD:
+        _FIXED[model] = fixed
+    return fixed
 
 
 def classifier_paths(model: nn.Module) -> tuple[str, ...]:
@@ -286,8 +347,9 @@ def classifier_paths(model: nn.Module) -> tuple[str, ...]:
 def stage_outputs(model: nn.Module, layers: list[LayerInfo]) -> list[str]:
     """Outputs of the model's stages (one per resolution), shallow to deep.
 
-    timm lists them in `feature_info`; for other models the last map layer of each spatial size
-    near the top of the module tree stands in for it. Read once per model (`LoadedModel.stages`).
+    timm lists them in `feature_info`; where it names no layer of the model (Twins and MViTv2 list
+    `block.0`…) and for other models, the last map or token grid of each size near the top of
+    the module tree stands in for it. Read once per model (`LoadedModel.stages`).
     """
     usable = {info.path for info in layers if info.layout in ("map", "tokens")}
     entries = getattr(model, "feature_info", None)
@@ -300,8 +362,9 @@ def stage_outputs(model: nn.Module, layers: list[LayerInfo]) -> list[str]:
         return names
     by_size: dict[tuple[int, int], str] = {}
     for info in layers:
-        if info.layout == "map" and info.depth <= 2 and info.spatial is not None and min(info.spatial) > 1:  # 1×1 maps hold no texture
-            by_size[info.spatial] = info.path  # later layers of a size win
+        grid = position_grid(info) if info.depth <= 2 and info.kind != "norm" else None
+        if grid is not None and min(grid[1:]) > 1:  # 1×1 maps hold no texture
+            by_size[grid[1:]] = info.path  # later layers of a size win
     return list(by_size.values())
 
 
@@ -317,6 +380,7 @@ def stage_blocks(m: "LoadedModel") -> list[str]:
         blocks = [info.path for info in layers if info.path.startswith(prefix) and info.depth == depth and info.kind == "block" and info.layout in ("map", "tokens")]
         if blocks:
             return blocks
+        return list(m.stages)  # stages that are single layers (VGG's ReLUs): the stages are the blocks
     return [info.path for info in layers if info.depth <= 2 and info.kind == "block" and info.layout in ("map", "tokens")]
 
 
@@ -347,13 +411,16 @@ def default_layer(m: "LoadedModel", purpose: str) -> str:
         _, in_h, _ = m.input_size
         shallow = [info for info in layers if info.depth <= 2]
         leaves = [info for info in shallow if not any(other.path.startswith(info.path + ".") for other in shallow)]  # no containers of stages
-        maps = [info for info in leaves if info.layout == "map" and info.kind in ("block", "activation") and info.spatial and info.spatial[0] >= 2]
+        has_map = lambda info: info.layout == "map" and info.spatial is not None and info.spatial[0] >= 2  # noqa: E731
+        maps = [info for info in leaves if has_map(info) and info.kind in ("block", "activation")]
+        tokens = [info for info in leaves if info.layout == "tokens" and info.kind == "block"]
+        if not maps and not tokens:  # blocks whose shallow children are branches (Inception's Mixed_*): the blocks themselves
+            maps = [info for info in map(lambda path: find_layer(layers, path), stage_blocks(m)) if has_map(info)]
         for info in maps:
             if info.spatial and info.spatial[0] <= in_h / 16:
                 return info.path
         if maps:
             return maps[-1].path
-        tokens = [info for info in leaves if info.layout == "tokens" and info.kind == "block"]
         if tokens:
             return tokens[len(tokens) // 2].path
         raise LayerError(f"{m.name} has no layer with spatial units to rank.", "Top patches need a conv or token layer.")

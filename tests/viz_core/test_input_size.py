@@ -7,8 +7,7 @@ import torch
 from torch import nn
 
 import viz_core as vc
-from viz_core import hub
-from viz_core.layers import classifier_paths
+from viz_core.layers import classifier_paths, fixed_input_size, size_failure, smaller_sizes
 from viz_core.synthesis.engine import recording
 from viz_core.synthesis.objectives import PENULTIMATE
 
@@ -48,6 +47,9 @@ def test_an_architecture_that_cannot_run_at_the_size_names_the_sizes_it_accepts(
 def test_options_timm_refuses_are_a_settings_error() -> None:
     with pytest.raises(vc.SettingsError, match="timm cannot build mixer_s16_224 with model_kwargs"):
         load("mixer_s16_224", (96, 96), num_blocks=1)  # the variant sets num_blocks itself
+    for size in ((64, 64), None):  # NextViT's constructor trips on one block per stage: IndexError
+        with pytest.raises(vc.SettingsError, match="timm cannot build nextvit_small with model_kwargs .*IndexError"):
+            load("nextvit_small", size, depths=(1, 1, 1, 1))
 
 
 def test_size_failures_are_read_from_the_meta_device_and_confirmed_for_real() -> None:
@@ -56,8 +58,8 @@ def test_size_failures_are_read_from_the_meta_device_and_confirmed_for_real() ->
             assert x.shape[-1] % 32 == 0, f"width ({x.shape[-1]}) must be divisible by 32"
             return x.mean(dim=(2, 3))
 
-    assert hub._size_failure(FixedGrid(), (64, 64)) is None
-    assert hub._size_failure(FixedGrid(), (64, 70)) == "AssertionError: width (70) must be divisible by 32"
+    assert size_failure(FixedGrid(), (64, 64)) is None
+    assert size_failure(FixedGrid(), (64, 70)) == "AssertionError: width (70) must be divisible by 32"
 
 
 def test_the_penultimate_code_of_a_model_with_one_head_per_branch() -> None:
@@ -99,3 +101,24 @@ def test_a_classifier_that_never_runs_is_a_clear_message() -> None:
     m = vc.LoadedModel.from_module(Skips(), data_config={"input_size": (3, 32, 32), "mean": (0.5,) * 3, "std": (0.5,) * 3, "crop_pct": 1.0, "interpolation": "bilinear"}, class_names=["a", "b"])
     with pytest.raises(vc.LayerError, match="did not run on its input"):
         vc.invert(m, vc.sample_image("chelsea (cat)"), steps=1)
+
+
+def test_a_model_that_runs_only_at_its_own_size_is_measured_fixed_and_synthesis_keeps_that_size() -> None:
+    """No patch embedding, yet 48 px crops of a 64 px picture fail (branches fused at multiples of
+    32, as in HRNet and DLA): the model is fixed, so class models show it whole pictures."""
+
+    class Multiples(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3, padding=1)
+            self.fc = nn.Linear(4, 2)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            assert x.shape[-1] % 32 == 0, f"width ({x.shape[-1]}) must be divisible by 32"
+            return self.fc(self.conv(x).mean(dim=(2, 3)))
+
+    config = {"input_size": (3, 64, 64), "mean": (0.5,) * 3, "std": (0.5,) * 3, "crop_pct": 1.0, "interpolation": "bilinear"}
+    m = vc.LoadedModel.from_module(Multiples(), data_config=config, class_names=["a", "b"])
+    assert smaller_sizes((64, 64)) == [(48, 48), (46, 46), (33, 33)]
+    assert fixed_input_size(m.model) and not fixed_input_size(load("resnet10t", (64, 64)).model)
+    assert vc.class_model(m, 1, steps=1, batch=1).image.shape == (64, 64, 3)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
+from torch import nn
 
 import viz_core as vc
 from viz_core.layers import find_layer, token_grid
@@ -132,3 +134,52 @@ def test_default_layers_of_a_net_without_stage_blocks() -> None:
     m = vc.load_model("digits_cnn")
     assert vc.default_layer(m, "unit") in m.stages
     assert m.stages.index(vc.default_layer(m, "neuron")) >= m.stages.index(vc.default_layer(m, "deepdream"))
+
+
+def zoo_model(name: str, size: int, **kwargs: object) -> vc.LoadedModel:
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        return vc.load_model(name, "random", input_size=(size, size), model_kwargs=kwargs or None)
+
+
+def test_default_layers_of_nets_whose_stages_are_single_layers_or_blocks_of_branches() -> None:
+    """VGG's stages are ReLUs of one `features` Sequential: its middle unit is a stage with a map,
+    not the 1×1 pre-logits. Inception's blocks hold branches: its patches rank a block's units."""
+    vgg = zoo_model("vgg11", 64, mlp_ratio=0.0625)
+    assert vc.default_layer(vgg, "unit") == "features.14" and vc.default_layer(vgg, "neuron") == "features.19"
+    assert vc.channel_map(vgg, torch.zeros(1, 3, 64, 64), vc.default_layer(vgg, "unit"), 0).shape == (8, 8)
+    assert vc.default_layer(zoo_model("inception_v3", 96), "patches") == "Mixed_6a"
+
+
+def test_stages_of_token_models_whose_feature_info_names_no_layer() -> None:
+    """Twins and MViTv2 list `block.0`… in feature_info; the last token grid of each size stands in."""
+
+    class Stage(nn.Module):
+        def __init__(self, pool: bool) -> None:
+            super().__init__()
+            self.pool, self.mix = pool, nn.Linear(8, 8)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            if self.pool:  # 4×4 tokens -> 2×2
+                x = F.avg_pool2d(x.transpose(1, 2).reshape(-1, 8, 4, 4), 2).flatten(2).transpose(1, 2)
+            return self.mix(x)
+
+    class Tokens(nn.Module):
+        feature_info = [{"module": "block.0"}, {"module": "block.1"}]
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.embed = nn.Conv2d(3, 8, 4, stride=4)
+            self.stages = nn.ModuleList([Stage(False), Stage(True)])
+            self.norm, self.head = nn.LayerNorm(8), nn.Linear(8, 2)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            x = self.embed(x).flatten(2).transpose(1, 2)
+            for stage in self.stages:
+                x = stage(x)
+            return self.head(self.norm(x).mean(1))
+
+    config = {"input_size": (3, 16, 16), "mean": (0.5,) * 3, "std": (0.5,) * 3, "crop_pct": 1.0, "interpolation": "bilinear"}
+    m = vc.LoadedModel.from_module(Tokens(), data_config=config, class_names=["a", "b"])
+    assert m.stages == ("stages.0", "stages.1")
+    assert vc.style_layers(m) == ("stages.0", ("stages.0", "stages.1"))

@@ -184,6 +184,13 @@ def attention_blocks(m: LoadedModel) -> list[AttentionBlock]:
         other = [info for info in m.layers() if info.kind == "attention"]
         if other:
             raise LayerError(f"{m.name}'s attention layers (e.g. '{other[0].path}', {other[0].type_name}) are not multi-head self-attention over tokens that convlens can read.", _NOT_APPLICABLE_HINT)
+        fused = [(name, module) for name, module in m.model.named_modules() if name and isinstance(getattr(module, "num_heads", None), int)]
+        if fused:  # ParallelScalingBlock: one projection for queries, keys, values and the MLP
+            name, module = fused[0]
+            raise LayerError(
+                f"{m.name} computes its attention inside its blocks (e.g. '{name}', {type(module).__name__}) from fused projections, with no attention module convlens can read.",
+                _NOT_APPLICABLE_HINT,
+            )
         raise LayerError(f"{m.name} has no self-attention layers (it is a convolutional or MLP model), so attention maps do not exist for it.", _NOT_APPLICABLE_HINT)
     return list(survey.blocks)
 

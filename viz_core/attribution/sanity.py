@@ -60,15 +60,20 @@ def layer_groups(model: nn.Module | LoadedModel) -> list[tuple[str, tuple[str, .
     (Sequential / ModuleList, e.g. timm's `blocks`, `stages`, `layers`) opened one level; a
     group of normalisation layers only joins the group before it (a conv and its batch norm
     are one step). Parameters of the model itself (class token, position embedding) go with
-    the first group.
+    the first group. A module shared by several paths (CoaT's convolutional position encodings)
+    has its parameters under the first path only, as `named_parameters()` names them, and in the
+    first group that reaches it.
     """
     model = model.model if isinstance(model, LoadedModel) else model
+    canonical = {id(p): name for name, p in model.named_parameters()}
+    seen: set[int] = set()
     groups: list[tuple[str, list[str]]] = []
     for name, child in model.named_children():
         parts = list(child.named_children()) if isinstance(child, (nn.Sequential, nn.ModuleList)) else [("", child)]
         for sub, module in parts:
             path = f"{name}.{sub}" if sub else name
-            params = [f"{path}.{p}" for p, _ in module.named_parameters()]
+            params = [canonical[id(p)] for p in module.parameters() if id(p) not in seen]
+            seen.update(id(p) for p in module.parameters())
             if not params:
                 continue
             if groups and _is_norm_only(module):

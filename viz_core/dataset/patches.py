@@ -80,8 +80,9 @@ def _average_instead(_name: str, pool: nn.Module, args: tuple[Any, ...], output:
 def receptive_field(m: "LoadedModel", layer: str, samples: int = 2, seed: int = 0) -> ReceptiveField:
     """Measure the receptive field of `layer`'s centre unit from the gradient of the input.
 
-    Why these choices: the score is the unit summed over channels and over a few noise images;
-    while measuring, every elementwise activation passes its gradient unchanged and every max
+    Why these choices: the score is the unit projected on a random direction over its channels
+    (a plain channel sum is constant after a LayerNorm, as at the end of PVT's stages) and summed
+    over a few noise images; while measuring, every elementwise activation passes its gradient unchanged and every max
     pool averages its window instead, so a unit that happens to be off (ReLU) or a max pool's
     choice of one input does not hide part of the field. The support (non-zero gradient) is then
     the theoretical field, whatever the weights; `gradient` shows how it is weighted.
@@ -91,13 +92,14 @@ def receptive_field(m: "LoadedModel", layer: str, samples: int = 2, seed: int = 
     channels, in_h, in_w = m.input_size
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn((samples, channels, in_h, in_w), generator=generator).to(m.device).requires_grad_(True)
+    direction = torch.randn(info.channels, generator=generator).to(m.device)
     activations = [name for name, module in m.model.named_modules() if name and is_elementwise_activation(module)]
     pools = [name for name, module in m.model.named_modules() if isinstance(module, nn.MaxPool2d)]
     cy, cx = height // 2, width // 2
     # pools swap first (hooks run in order), so a captured pool output is the averaged one
     with on_forward(m.model, pools, _average_instead), capture(m.model, [layer], detach=False) as store, activation_rule(m.model, activations, lambda _mod, _x, grad: grad):
         m.model(x)
-        score = info.geometry.grid(store[layer])[:, :, cy, cx].sum()
+        score = (info.geometry.grid(store[layer])[:, :, cy, cx] * direction).sum()
         (grad,) = torch.autograd.grad(score, [x], allow_unused=True)
     if grad is None:
         raise LayerError(f"The output of '{layer}' does not depend on the input image.", "Pick another layer.")

@@ -284,6 +284,14 @@ def test_a_cnn_gets_a_clear_message(random_cnn: vc.LoadedModel) -> None:
         assert "not applicable" in str(error.value) and "Grad-CAM" in str(error.value)
 
 
+def test_attention_fused_into_its_blocks_is_named_as_such_not_as_a_cnn() -> None:
+    """vit_pwee's ParallelScalingBlock projects queries, keys, values and the MLP in one linear."""
+    m = load("vit_pwee_patch16_reg1_gap_256", depth=1)
+    with pytest.raises(vc.LayerError, match="computes its attention inside its blocks") as error:
+        attention_rollout(m, vc.sample_image(IMAGE))
+    assert "'blocks.0', ParallelScalingBlock" in str(error.value) and "convolutional" not in str(error.value)
+
+
 @pytest.mark.parametrize(
     "name,kwargs",
     [

@@ -91,6 +91,23 @@ def test_layer_groups_follow_the_forward_order_and_keep_norms_with_their_conv() 
     assert [label for label, _ in vc.layer_groups(nets.tiny_cnn().model)] == ["conv1", "conv2", "fc"]
 
 
+def test_a_module_shared_by_two_paths_is_randomised_once_under_its_own_name() -> None:
+    """CoaT reaches each stage's position encoding both as `cpe4` and as `serial_blocks4.1.cpe`;
+    named_parameters() names it once, and so must the groups."""
+    shared = nn.Conv2d(4, 4, 1)
+    model = nn.Sequential()
+    model.add_module("stem", nn.Conv2d(3, 4, 3))
+    model.add_module("cpe", shared)
+    model.add_module("blocks", nn.Sequential(nn.Sequential(shared, nn.ReLU()), nn.Conv2d(4, 4, 1)))
+    model.add_module("pool", nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2)))
+    groups = vc.layer_groups(model)
+    assert [label for label, _ in groups] == ["stem", "cpe", "blocks.1", "pool.2"]
+    names = [name for _, group in groups for name in group]
+    assert sorted(names) == sorted(name for name, _ in model.named_parameters())
+    m = vc.LoadedModel.from_module(model, data_config={**nets.PLAIN, "input_size": (3, 16, 16), "mean": (0.0,) * 3, "std": (1.0,) * 3}, class_names=["a", "b"])
+    assert vc.model_randomisation(m, X, 1, methods=("vanilla",)).stages == ("original", "pool.2", "blocks.1", "cpe", "stem")
+
+
 def test_similarities_of_constant_maps_are_undefined_not_similar() -> None:
     assert np.isnan(sanity.spearman(np.zeros((8, 8)), np.random.default_rng(0).normal(size=(8, 8))))
     assert np.isnan(sanity.ssim(np.zeros((8, 8)), np.ones((8, 8)), signed=False))

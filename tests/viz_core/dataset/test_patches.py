@@ -44,6 +44,24 @@ def test_measured_field_equals_the_analytic_one(layer: str, size: int, grid: int
         assert count_hooks(m.model) == 0
 
 
+def test_a_field_is_measured_where_the_channels_sum_to_a_constant() -> None:
+    """After PVT's closing LayerNorm the channels sum to a constant, so the gradient of their sum
+    is zero up to rounding (and at 32 px exactly zero); here exactly: each channel and its negative."""
+
+    class Opposites(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(1, 4, 3, padding=1)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            y = self.conv(x)
+            return torch.cat([y, -y], dim=1)
+
+    net = nn.Sequential(Opposites(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2))
+    m = vc.LoadedModel.from_module(net, data_config=GRAY, class_names=["a", "b"])
+    assert vc.receptive_field(m, "0").size == (3, 3)
+
+
 def test_digits_cnn_fields(digits: vc.LoadedModel) -> None:
     assert vc.receptive_field(digits, "act3").size == (18, 18)  # 3, 4, 8, 10, 18 along the stack
     assert vc.receptive_field(digits, "act4").size == (26, 26)
