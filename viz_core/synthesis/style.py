@@ -55,7 +55,7 @@ def _at_size(m: "LoadedModel", image: ImageLike, size: int | None) -> np.ndarray
     if not 32 <= size <= 1024:
         raise SettingsError(f"A picture side of {size} pixels is outside 32–1024.", "Pick a size between 32 and 1024.")
     if fixed_input_size(m.model):
-        raise SettingsError(f"{m.name} is a transformer and runs only at its own input size.", "Leave the size empty for this model.")
+        raise SettingsError(f"{m.name} runs only at its own input size ({m.input_size[1]}×{m.input_size[2]}).", "Leave the size empty for this model.")
     from PIL import Image
 
     resized = Image.fromarray(np.rint(picture * 255).astype(np.uint8)).resize((size, size), Image.BICUBIC)
